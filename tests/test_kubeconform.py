@@ -1,0 +1,53 @@
+"""kubeconform, real binary, offline schemas, strict mode."""
+
+from __future__ import annotations
+
+import pytest
+
+from portico import kubeconform
+from tests.conftest import FIXTURES
+
+MANIFESTS = FIXTURES / "manifests"
+
+
+@pytest.mark.parametrize("version", ["1.30", "1.37"])
+def test_valid_deployment_passes_strict(version):
+    result = kubeconform.validate(version, [MANIFESTS / "deployment-valid.yaml"])
+    assert result.resources == 1
+    assert result.findings == ()
+
+
+@pytest.mark.parametrize("version", ["1.30", "1.37"])
+def test_misspelled_field_is_rejected(version):
+    result = kubeconform.validate(version, [MANIFESTS / "deployment-misspelled.yaml"])
+    assert len(result.findings) == 1
+    finding = result.findings[0]
+    assert finding.kind == "Deployment"
+    assert "replicsa" in finding.message
+
+
+def test_unknown_kind_is_an_error_not_skipped(tmp_path):
+    manifest = tmp_path / "widget.yaml"
+    manifest.write_text("apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n")
+    result = kubeconform.validate("1.34", [manifest])
+    assert [f.status for f in result.findings] == ["statusError"]
+    assert "could not find schema" in result.findings[0].message
+
+
+def test_listed_kind_is_skipped(tmp_path):
+    manifest = tmp_path / "widget.yaml"
+    manifest.write_text("apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n")
+    assert kubeconform.validate("1.34", [manifest], skip_kinds=["Widget"]).findings == ()
+
+
+@pytest.mark.parametrize("version", ["1.30", "1.37"])
+def test_crd_schemas_are_strict(tmp_path, version):
+    route = tmp_path / "route.yaml"
+    route.write_text(
+        "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata:\n  name: r\n"
+        "spec:\n  parentRefs: [{name: gw}]\n  rules:\n    - backendRefs: [{name: svc, port: 80}]\n"
+    )
+    assert kubeconform.validate(version, [route]).findings == ()
+    route.write_text(route.read_text().replace("parentRefs", "parentRef"))
+    findings = kubeconform.validate(version, [route]).findings
+    assert len(findings) == 1 and "parentRef" in findings[0].message

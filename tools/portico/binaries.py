@@ -1,0 +1,36 @@
+"""Locate the pinned CLI tools that `make setup` installed."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from portico.errors import ToolError
+from portico.toolchain import bin_dir
+
+
+def tool_path(name: str) -> str:
+    """Path of a pinned tool: the tools dir first, then PATH (PORTICO_<NAME> overrides)."""
+    override = os.environ.get(f"PORTICO_{name.upper().replace('-', '_')}")
+    if override:
+        return override
+    pinned = bin_dir() / name
+    if pinned.exists():
+        return str(pinned)
+    found = shutil.which(name)
+    if found:
+        return found
+    raise ToolError(f"{name} not found in {bin_dir()} or on PATH: run `make setup`")
+
+
+def tools_env() -> dict[str, str]:
+    """The environment with the tools dir first on PATH (ct calls helm, kubectl by name)."""
+    env = dict(os.environ)
+    env["PATH"] = f"{bin_dir()}{os.pathsep}{env.get('PATH', '')}"
+    return env
+
+
+def ensure_dir(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    return path

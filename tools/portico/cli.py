@@ -1,0 +1,142 @@
+"""`portico`: render, validate and smoke-test Helm charts.
+
+Subcommands mirror the pipeline: render -> validate -> matrix (both, for every
+values permutation) -> smoke / upgrade-check (on a cluster) ; cluster manages
+the local kind cluster. Errors print one line and exit non-zero.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Callable, Sequence
+
+from portico import __version__
+from portico.errors import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, InputError, PorticoError
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _existing_path(kind: str) -> Callable[[str], Path]:
+    def parse(raw: str) -> Path:
+        path = Path(raw)
+        if not path.exists():
+            raise argparse.ArgumentTypeError(f"{kind} {raw!r} does not exist")
+        return path
+
+    return parse
+
+
+def _k8s_minor(raw: str) -> str:
+    parts = raw.lstrip("v").split(".")
+    if len(parts) < 2 or not all(p.isdigit() for p in parts[:2]):
+        raise argparse.ArgumentTypeError(f"expected a Kubernetes version like 1.34, got {raw!r}")
+    return f"{parts[0]}.{parts[1]}"
+
+
+def _add_render_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("chart", type=_existing_path("chart"), help="chart directory or .tgz")
+    p.add_argument("-f", "--values", action="append", type=_existing_path("values file"), default=[],
+                   help="values file, applied in order (repeatable)")
+    p.add_argument("--set", action="append", default=[], dest="set_values", metavar="KEY=VALUE",
+                   help="helm --set, applied last (repeatable)")
+    p.add_argument("--release", default="release", help="release name (default: release)")
+    p.add_argument("--namespace", default="default")
+    p.add_argument("--kube-version", type=_k8s_minor, default=None,
+                   help="Capabilities.KubeVersion, e.g. 1.34")
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    from portico import helm, manifests
+
+    req = helm.RenderRequest(chart=args.chart, values_files=args.values, set_values=args.set_values,
+                             release=args.release, namespace=args.namespace, kube_version=args.kube_version)
+    docs = helm.split_documents(helm.template(req))
+    if args.output_dir is None:
+        import yaml
+
+        sys.stdout.write(yaml.safe_dump_all(docs, sort_keys=False))
+        return EXIT_OK
+    files = manifests.write_resources(docs, args.output_dir)
+    print(f"rendered {len(files)} resources into {args.output_dir}")
+    return EXIT_OK
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from portico import kubeconform
+    from portico.schemas import kubernetes_versions
+
+    versions = args.kube_version or kubernetes_versions()
+    failed = 0
+    for version in versions:
+        result = kubeconform.validate(version, args.paths, skip_kinds=args.skip_kind)
+        for finding in result.findings:
+            print(finding.line())
+        failed += len(result.findings)
+        status = "ok" if not result.findings else f"{len(result.findings)} invalid"
+        print(f"kubernetes {version}: {result.resources} resources, {status}")
+    return EXIT_FINDINGS if failed else EXIT_OK
+
+
+def _not_yet(issue: int) -> Handler:
+    def handler(args: argparse.Namespace) -> int:
+        raise PorticoError(f"`portico {args.command}` is not implemented yet (tracked in issue {issue})")
+
+    return handler
+
+
+def cmd_cluster(args: argparse.Namespace) -> int:
+    raise PorticoError(f"`portico cluster {args.action}` is not implemented yet (tracked in issue 5)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="portico", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"portico {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("render", help="render a chart with values into one file per resource")
+    _add_render_args(p)
+    p.add_argument("-o", "--output-dir", type=Path, default=None, help="write here instead of stdout")
+    p.set_defaults(handler=cmd_render)
+
+    p = sub.add_parser("validate", help="validate manifests with kubeconform (strict, offline, CRDs included)")
+    p.add_argument("paths", nargs="+", type=_existing_path("path"), help="manifest files or directories")
+    p.add_argument("--kube-version", action="append", type=_k8s_minor,
+                   help="Kubernetes version to validate against (repeatable; default: the pinned range)")
+    p.add_argument("--skip-kind", action="append", default=[], help="kind to skip (repeatable)")
+    p.set_defaults(handler=cmd_validate)
+
+    p = sub.add_parser("matrix", help="render and validate every values permutation of a matrix file")
+    p.set_defaults(handler=_not_yet(4))
+
+    p = sub.add_parser("smoke", help="install scenarios on a cluster and reach every exposure")
+    p.set_defaults(handler=_not_yet(6))
+
+    p = sub.add_parser("upgrade-check", help="helm upgrade under load and count every failed request")
+    p.set_defaults(handler=_not_yet(6))
+
+    p = sub.add_parser("cluster", help="manage the local kind cluster (up, down, status, load-image)")
+    p.add_argument("action", choices=["up", "down", "status", "load-image"])
+    p.set_defaults(handler=cmd_cluster)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args)
+    except InputError as exc:
+        print(f"portico: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except PorticoError as exc:
+        print(f"portico: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("portico: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,138 @@
+"""Convert CustomResourceDefinitions into strict kubeconform JSON schemas.
+
+Like kubeconform's openapi2jsonschema.py: each served version's
+openAPIV3Schema becomes `<group>/<kind>_<version>.json`, with
+`additionalProperties: false` on every object that lists its properties (and
+does not preserve unknown fields), `nullable` folded into the type, and
+int-or-string made explicit.
+
+The CRDs come, offline, from Go modules pinned in tools/versions.env and
+fetched through the Go module proxy (`go mod download`): Gateway API,
+prometheus-operator (ServiceMonitor) and openshift/api (Route).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+import yaml
+
+from portico.errors import ToolError
+from portico.toolchain import load_versions
+
+
+@dataclass(frozen=True)
+class CrdSource:
+    module: str
+    version_key: str
+    files: tuple[str, ...]  # paths inside the module; globs allowed
+    # Pseudo-versions the checksum DB may not serve: skip it and compare the
+    # module hash against this pin from versions.env instead.
+    sum_key: str | None = None
+
+
+CRD_SOURCES = (
+    CrdSource("sigs.k8s.io/gateway-api", "GATEWAY_API_VERSION",
+              ("config/crd/experimental/gateway.networking.k8s.io_*.yaml",)),
+    CrdSource("github.com/prometheus-operator/prometheus-operator", "PROMETHEUS_OPERATOR_VERSION",
+              ("example/prometheus-operator-crd/monitoring.coreos.com_servicemonitors.yaml",)),
+    CrdSource("github.com/openshift/api", "OPENSHIFT_API_VERSION",
+              ("route/v1/zz_generated.crd-manifests/routes.crd.yaml",), sum_key="OPENSHIFT_API_SUM"),
+)
+
+
+def _strict(node: Any) -> Any:
+    """Return a copy with OpenAPI v3 quirks turned into strict JSON Schema."""
+    if isinstance(node, list):
+        return [_strict(v) for v in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: _strict(v) for k, v in node.items()}
+    if out.pop("x-kubernetes-int-or-string", False):
+        out.pop("type", None)
+        out.setdefault("anyOf", [{"type": "integer"}, {"type": "string"}])
+    if out.pop("nullable", False) and isinstance(out.get("type"), str):
+        out["type"] = [out["type"], "null"]
+    preserve = out.get("x-kubernetes-preserve-unknown-fields", False)
+    if "properties" in out and "additionalProperties" not in out and not preserve:
+        out["additionalProperties"] = False
+    return out
+
+
+def crd_to_schemas(crd: dict[str, Any]) -> Iterable[tuple[str, str, dict[str, Any]]]:
+    """Yield (group, file name, schema) for each version a CRD declares."""
+    spec = crd["spec"]
+    group = spec["group"]
+    kind = spec["names"]["kind"].lower()
+    for version in spec["versions"]:
+        raw = (version.get("schema") or {}).get("openAPIV3Schema")
+        if raw is None:
+            continue
+        schema = _strict(copy.deepcopy(raw))
+        props = schema.setdefault("properties", {})
+        props["apiVersion"] = {"type": "string", "enum": [f"{group}/{version['name']}"]}
+        props["kind"] = {"type": "string", "enum": [spec["names"]["kind"]]}
+        props.setdefault("metadata", {"type": "object"})
+        schema["additionalProperties"] = False
+        schema["$schema"] = "http://json-schema.org/draft-07/schema#"
+        yield group, f"{kind}_{version['name']}.json", schema
+
+
+def convert_crd_file(path: Path, dest_root: Path) -> list[Path]:
+    written = []
+    for doc in yaml.safe_load_all(path.read_text()):
+        if not doc or doc.get("kind") != "CustomResourceDefinition":
+            continue
+        for group, name, schema in crd_to_schemas(doc):
+            out = dest_root / group / name
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(json.dumps(schema, separators=(",", ":")))
+            written.append(out)
+    return written
+
+
+def module_dir(module: str, version: str, *, expected_sum: str | None = None) -> Path:
+    go = shutil.which("go")
+    if go is None:
+        raise ToolError(f"need Go to fetch {module}@{version} from the module proxy (CRD schemas)")
+    env = dict(os.environ)
+    if expected_sum:
+        env["GONOSUMDB"] = ",".join(filter(None, [env.get("GONOSUMDB"), module]))
+    proc = subprocess.run([go, "mod", "download", "-json", f"{module}@{version}"],
+                          capture_output=True, text=True, env=env, cwd="/")
+    try:
+        info = json.loads(proc.stdout)
+    except ValueError:
+        info = {"Error": proc.stderr.strip()}
+    if proc.returncode != 0 or "Dir" not in info:
+        raise ToolError(f"go mod download {module}@{version} failed: {info.get('Error', proc.stderr.strip())}")
+    if expected_sum and info.get("Sum") != expected_sum:
+        raise ToolError(f"{module}@{version}: module hash {info.get('Sum')} does not match the pinned {expected_sum}")
+    return Path(info["Dir"])
+
+
+def ensure_crd_schemas(dest_root: Path, *, force: bool = False, log: Callable[[str], None] = print) -> None:
+    versions = load_versions()
+    for source in CRD_SOURCES:
+        version = versions[source.version_key]
+        marker = dest_root / ".sources" / f"{source.module.replace('/', '_')}@{version}"
+        if marker.exists() and not force:
+            continue
+        expected_sum = versions[source.sum_key] if source.sum_key else None
+        root = module_dir(source.module, version, expected_sum=expected_sum)
+        count = 0
+        for pattern in source.files:
+            for path in sorted(root.glob(pattern)):
+                count += len(convert_crd_file(path, dest_root))
+        if count == 0:
+            raise ToolError(f"no CRDs found in {source.module}@{version} at {', '.join(source.files)}")
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.write_text(str(count))
+        log(f"schemas      crds      {count} from {source.module}@{version}")
