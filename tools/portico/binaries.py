@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from pathlib import Path
 
 from portico.errors import ToolError
@@ -25,9 +26,10 @@ def tool_path(name: str) -> str:
 
 
 def tools_env() -> dict[str, str]:
-    """The environment with the tools dir first on PATH (ct calls helm, kubectl by name)."""
+    """PATH with the tools dir and this venv's bin first (ct calls helm, yamllint, yamale by name)."""
     env = dict(os.environ)
-    env["PATH"] = f"{bin_dir()}{os.pathsep}{env.get('PATH', '')}"
+    venv_bin = Path(sys.executable).parent
+    env["PATH"] = os.pathsep.join([str(bin_dir()), str(venv_bin), env.get("PATH", "")])
     return env
 
 

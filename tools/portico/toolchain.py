@@ -119,7 +119,13 @@ TOOLS: tuple[Tool, ...] = (
         go_package="helm.sh/helm/v3/cmd/helm",
         go_module="helm.sh/helm/v3",
         version_args=("version", "--template", "{{.Version}}"),
-        ldflags=lambda v: f"-X helm.sh/helm/v3/internal/version.version={v}",
+        # Release builds stamp the default Capabilities.KubeVersion from the
+        # client-go they build with (v0.37 -> 1.37); without it helm 3 says 1.20.
+        ldflags=lambda v: (
+            f"-X helm.sh/helm/v3/internal/version.version={v} "
+            "-X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=37 "
+            "-X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=37"
+        ),
         release=Release(
             url="https://get.helm.sh/helm-{v}-{os}-{arch}.tar.gz",
             checksum_url="https://get.helm.sh/helm-{v}-{os}-{arch}.tar.gz.sha256sum",
@@ -235,10 +241,17 @@ def _read_stamps() -> dict[str, dict[str, str]]:
         return {}
 
 
+def recipe(tool: Tool, version: str) -> str:
+    """Fingerprint of how we build a tool; a change (new ldflags) forces a rebuild."""
+    text = f"{tool.go_package}@{version} {tool.ldflags(version)} wrapper={tool.needs_wrapper}"
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
 def _write_stamp(tool: Tool, version: str, how: str) -> None:
     stamps = _read_stamps()
     binary = bin_dir() / tool.name
-    stamps[tool.name] = {"version": version, "how": how, "sha256": _sha256_file(binary)}
+    stamps[tool.name] = {"version": version, "how": how, "sha256": _sha256_file(binary),
+                         "recipe": recipe(tool, version)}
     tmp = _stamp_path().with_suffix(".tmp")
     tmp.write_text(json.dumps(stamps, indent=2, sort_keys=True))
     tmp.replace(_stamp_path())
@@ -257,6 +270,8 @@ def installed_ok(tool: Tool, version: str) -> bool:
     binary = bin_dir() / tool.name
     stamp = _read_stamps().get(tool.name)
     if not binary.exists() or not stamp or stamp.get("version") != version:
+        return False
+    if stamp.get("how") == "go install" and stamp.get("recipe") != recipe(tool, version):
         return False
     return stamp.get("sha256") == _sha256_file(binary.resolve())
 
@@ -470,10 +485,18 @@ def main(argv: list[str] | None = None) -> int:
     p_install.add_argument("--no-download", action="store_true",
                            help="skip release downloads, build from the Go module proxy")
     sub.add_parser("bin-dir", help="print the tools dir")
+    p_wrap = sub.add_parser("wrapper", help="write a wrapper module that requires MODULE@VERSION")
+    p_wrap.add_argument("module")
+    p_wrap.add_argument("version")
+    p_wrap.add_argument("dir", type=Path)
+    p_wrap.add_argument("packages", nargs="+", help="packages to import (so go mod tidy keeps them)")
     args = parser.parse_args(argv)
     try:
         if args.cmd == "bin-dir":
             print(bin_dir())
+            return 0
+        if args.cmd == "wrapper":
+            write_wrapper_module(args.dir, args.module, args.version, _go_env(), packages=args.packages)
             return 0
         no_download = args.no_download or os.environ.get("PORTICO_NO_DOWNLOAD") == "1"
         return install(args.tools, allow_download=not no_download)

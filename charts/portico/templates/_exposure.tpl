@@ -1,0 +1,84 @@
+{{/*
+Exposure helpers: turn the shared `expose` description into Ingress, HTTPRoute
+and Route pieces. A path's backend is {service: {name, port}}; an empty name
+means this release's Service, whose port names are checked here.
+*/}}
+
+{{/* Ingress backend. Args: dict "root" $ "backend" <{service: {name, port}}> "where" <key path>. */}}
+{{- define "portico.ingressBackend" -}}
+{{- $svc := (.backend | default dict).service | default dict }}
+{{- $port := $svc.port | default (include "portico.defaultServicePort" .root) }}
+{{- if not $svc.name }}
+{{- $_ := include "portico.servicePortNumber" (dict "root" .root "port" $port "where" (printf "%s.service.port" .where)) }}
+{{- end }}
+service:
+  name: {{ $svc.name | default (include "portico.serviceName" .root) }}
+  port:
+    {{- if kindIs "string" $port }}
+    name: {{ $port }}
+    {{- else }}
+    number: {{ $port }}
+    {{- end }}
+{{- end }}
+
+{{/* Ingress spec rules + tls. Args: dict "root" $ "expose" <{hosts, tls}> "where" <key path>. */}}
+{{- define "portico.ingressRules" -}}
+{{- $root := .root }}
+{{- $where := .where }}
+{{- with .expose.hosts }}
+rules:
+  {{- range $h, $host := . }}
+  - host: {{ $host.host | quote }}
+    http:
+      paths:
+        {{- range $p, $path := $host.paths }}
+        - path: {{ $path.path }}
+          pathType: {{ $path.pathType | default "Prefix" }}
+          backend:
+            {{- include "portico.ingressBackend" (dict "root" $root "backend" $path "where" (printf "%s.hosts[%d].paths[%d]" $where $h $p)) | trim | nindent 12 }}
+        {{- end }}
+  {{- end }}
+{{- end }}
+{{- $tls := .expose.tls | default dict }}
+{{- if $tls.enabled }}
+tls:
+  - secretName: {{ $tls.secretName | default (printf "%s-tls" (include "portico.fullname" $root)) }}
+    hosts:
+      {{- $hosts := $tls.hosts | default list }}
+      {{- if not $hosts }}{{ range .expose.hosts }}{{ $hosts = append $hosts .host }}{{ end }}{{ end }}
+      {{- toYaml $hosts | nindent 6 }}
+{{- end }}
+{{- end }}
+
+{{/* cert-manager annotations for a tls block. */}}
+{{- define "portico.tlsAnnotations" -}}
+{{- $out := dict }}
+{{- if .enabled }}
+{{- with .clusterIssuer }}{{ $_ := set $out "cert-manager.io/cluster-issuer" . }}{{ end }}
+{{- with .issuer }}{{ $_ := set $out "cert-manager.io/issuer" . }}{{ end }}
+{{- end }}
+{{- toYaml $out }}
+{{- end }}
+
+{{/* Gateway API path match type from an Ingress pathType. */}}
+{{- define "portico.gatewayPathType" -}}
+{{- if eq (.pathType | default "Prefix") "Exact" }}Exact{{ else }}PathPrefix{{ end }}
+{{- end }}
+
+{{/*
+Gateway API backendRef for an expose path. Another Service needs a port number.
+Args: dict "root" $ "path" <path> "where" <key path>.
+*/}}
+{{- define "portico.pathBackendRef" -}}
+{{- $svc := .path.service | default dict }}
+{{- if $svc.name }}
+{{- if not (kindIs "float64" $svc.port) }}{{- if not (kindIs "int" $svc.port) }}{{- if not (kindIs "int64" $svc.port) }}
+{{- fail (printf "%s.service.port: Gateway API backendRefs need a port number for service %q, got %v" .where $svc.name $svc.port) }}
+{{- end }}{{- end }}{{- end }}
+name: {{ $svc.name }}
+port: {{ $svc.port }}
+{{- else }}
+name: {{ include "portico.serviceName" .root }}
+port: {{ include "portico.servicePortNumber" (dict "root" .root "port" ($svc.port | default (include "portico.defaultServicePort" .root)) "where" (printf "%s.service.port" .where)) }}
+{{- end }}
+{{- end }}

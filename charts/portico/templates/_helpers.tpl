@@ -1,0 +1,206 @@
+{{/*
+Names, labels and the values normalised once for every template.
+Selector labels are the name and the instance only: they never change across
+chart versions, so an upgrade never touches an immutable selector.
+*/}}
+
+{{- define "portico.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "portico.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "portico.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "portico.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "portico.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{- define "portico.labels" -}}
+helm.sh/chart: {{ include "portico.chart" . }}
+{{ include "portico.selectorLabels" . }}
+{{- with .Chart.AppVersion }}
+app.kubernetes.io/version: {{ . | quote }}
+{{- end }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- with .Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/* metadata.annotations body from commonAnnotations merged with a dict passed as .extra */}}
+{{- define "portico.annotations" -}}
+{{- $all := merge (deepCopy (.extra | default dict)) (.root.Values.commonAnnotations | default dict) }}
+{{- with $all }}
+annotations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end }}
+
+{{/* Standard metadata: name, namespace, labels (+ .labels), annotations (+ .annotations). */}}
+{{- define "portico.metadata" -}}
+name: {{ .name }}
+namespace: {{ .namespace | default .root.Release.Namespace }}
+labels:
+  {{- include "portico.labels" .root | nindent 2 }}
+  {{- with .labels }}
+  {{- toYaml . | nindent 2 }}
+  {{- end }}
+{{- include "portico.annotations" (dict "root" .root "extra" .annotations) }}
+{{- end }}
+
+{{/* The pod selector: the selector labels, or workload.selector in service-only mode. */}}
+{{- define "portico.podSelector" -}}
+{{- if eq .Values.workload.kind "None" }}
+{{- toYaml .Values.workload.selector }}
+{{- else }}
+{{- include "portico.selectorLabels" . }}
+{{- end }}
+{{- end }}
+
+{{- define "portico.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "portico.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{- define "portico.image" -}}
+{{- $repo := .Values.image.repository }}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" $repo .Values.image.digest }}
+{{- else }}
+{{- printf "%s:%s" $repo (.Values.image.tag | default .Chart.AppVersion | toString) }}
+{{- end }}
+{{- end }}
+
+{{- define "portico.hasWorkload" -}}
+{{- if ne .Values.workload.kind "None" }}true{{ end }}
+{{- end }}
+
+{{/* "true" when a PodDisruptionBudget is rendered. */}}
+{{- define "portico.pdbEnabled" -}}
+{{- $pdb := .Values.podDisruptionBudget }}
+{{- if include "portico.hasWorkload" . }}
+{{- if eq (toString $pdb.enabled) "true" }}true
+{{- else if eq (toString $pdb.enabled) "auto" }}
+{{- if or .Values.autoscaling.enabled (gt (int (.Values.replicaCount | default 1)) 1) }}true{{ end }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+Services, normalised: a list of {key, name, spec} with every default filled in.
+The main Service is key "main"; additionalServices keep their key as a suffix.
+Returned as YAML under "services:" (templates use fromYaml).
+*/}}
+{{- define "portico.services" -}}
+{{- $fullname := include "portico.fullname" . }}
+services:
+{{- if .Values.service.enabled }}
+  - key: main
+    name: {{ .Values.service.nameOverride | default $fullname }}
+    spec: {{- toYaml .Values.service | nindent 6 }}
+{{- end }}
+{{- range $key, $svc := .Values.additionalServices }}
+  - key: {{ $key }}
+    name: {{ $svc.nameOverride | default (printf "%s-%s" $fullname $key | trunc 63 | trimSuffix "-") }}
+    spec: {{- toYaml (mergeOverwrite (deepCopy $.Values.service) (omit $svc "ports") (dict "ports" ($svc.ports | default $.Values.service.ports))) | nindent 6 }}
+{{- end }}
+{{- end }}
+
+{{/* The main Service name (routes default to it). */}}
+{{- define "portico.serviceName" -}}
+{{- .Values.service.nameOverride | default (include "portico.fullname" .) }}
+{{- end }}
+
+{{/* The main Service's first port name (or number when unnamed). */}}
+{{- define "portico.defaultServicePort" -}}
+{{- $first := first .Values.service.ports }}
+{{- $first.name | default $first.port }}
+{{- end }}
+
+{{/*
+Resolve a port reference (name or number) against the main Service ports.
+"portico.servicePort" returns the port object as YAML; the two below pick a field.
+Args: dict "root" $ "port" <ref> "where" <key path for errors>.
+*/}}
+{{- define "portico.servicePort" -}}
+{{- $ref := toString .port }}
+{{- $found := dict }}
+{{- range .root.Values.service.ports }}
+{{- if or (eq (toString .name) $ref) (eq (toString .port) $ref) }}{{ $found = . }}{{ end }}
+{{- end }}
+{{- if not $found }}
+{{- fail (printf "%s: port %v is not a port of this release's Service (service.ports: %s)" .where .port (include "portico.portNames" .root)) }}
+{{- end }}
+{{- toYaml $found }}
+{{- end }}
+
+{{- define "portico.servicePortNumber" -}}
+{{- (include "portico.servicePort" . | fromYaml).port }}
+{{- end }}
+
+{{- define "portico.servicePortName" -}}
+{{- $p := include "portico.servicePort" . | fromYaml }}
+{{- $p.name | default $p.port }}
+{{- end }}
+
+{{- define "portico.portNames" -}}
+{{- $names := list }}
+{{- range .Values.service.ports }}{{ $names = append $names (toString (.name | default .port)) }}{{ end }}
+{{- join ", " $names }}
+{{- end }}
+
+{{/* TLS hosts: expose.tls.hosts or every host. */}}
+{{- define "portico.tlsHosts" -}}
+{{- $hosts := .Values.expose.tls.hosts | default list }}
+{{- if not $hosts }}
+{{- range .Values.expose.hosts }}{{ $hosts = append $hosts .host }}{{ end }}
+{{- end }}
+{{- toYaml $hosts }}
+{{- end }}
+
+{{/*
+Gateway API backendRef defaulting: no name -> this release's Service, no port -> its first port.
+Args: dict "root" $ "ref" <backendRef> "where" <key path>.
+*/}}
+{{- define "portico.backendRef" -}}
+{{- $ref := deepCopy .ref }}
+{{- if not $ref.name }}
+{{- $_ := set $ref "name" (include "portico.serviceName" .root) }}
+{{- $_ := set $ref "port" (include "portico.servicePortNumber" (dict "root" .root "port" ($ref.port | default (include "portico.defaultServicePort" .root)) "where" .where) | int) }}
+{{- end }}
+{{- toYaml $ref }}
+{{- end }}
+
+{{/* Rules with defaulted backendRefs. Args: dict "root" $ "rules" <list> "where" <key path>. */}}
+{{- define "portico.routeRules" -}}
+{{- $rules := list }}
+{{- range $i, $rule := .rules }}
+{{- $r := deepCopy ($rule | default dict) }}
+{{- $refs := list }}
+{{- range $j, $ref := ($r.backendRefs | default (list dict)) }}
+{{- $refs = append $refs (include "portico.backendRef" (dict "root" $.root "ref" $ref "where" (printf "%s[%d].backendRefs[%d]" $.where $i $j)) | fromYaml) }}
+{{- end }}
+{{- $_ := set $r "backendRefs" $refs }}
+{{- $rules = append $rules $r }}
+{{- end }}
+{{- toYaml $rules }}
+{{- end }}
+

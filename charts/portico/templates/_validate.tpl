@@ -1,0 +1,78 @@
+{{/*
+Cross-field rules that JSON Schema cannot express. Each `fail` names the key
+path, what it holds and what was expected. Rules the schema can express live
+in values.schema.json.
+*/}}
+{{- define "portico.validate" -}}
+{{- $v := .Values }}
+{{- if and (eq $v.workload.kind "None") (not $v.workload.selector) }}
+{{- fail "workload.selector: required when workload.kind is None (service-only mode needs the labels of the pods to expose)" }}
+{{- end }}
+{{- $containerPorts := list }}
+{{- range $i, $p := $v.ports }}
+{{- if has $p.name $containerPorts }}
+{{- fail (printf "ports[%d].name: %q is used twice; container port names must be unique" $i $p.name) }}
+{{- end }}
+{{- $containerPorts = append $containerPorts $p.name }}
+{{- end }}
+{{- range $kind := list "readiness" "liveness" "startup" }}
+{{- $probe := index $v.probes $kind }}
+{{- if $probe.enabled }}
+{{- $port := "" }}
+{{- range $handler := list "httpGet" "tcpSocket" "grpc" }}
+{{- with (get ($probe.spec | default dict) $handler) }}{{ $port = .port }}{{ end }}
+{{- end }}
+{{- if and (kindIs "string" $port) $port (not (has $port $containerPorts)) }}
+{{- fail (printf "probes.%s.spec: port %q is not a container port name (ports: %s)" $kind $port (join ", " $containerPorts)) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- $preStop := $v.lifecycle.preStop }}
+{{- if and (ne $preStop.mode "none") (le (int $v.terminationGracePeriodSeconds) (int $preStop.seconds)) }}
+{{- fail (printf "terminationGracePeriodSeconds: %v must exceed lifecycle.preStop.seconds (%v), or the pod is killed before it drains" $v.terminationGracePeriodSeconds $preStop.seconds) }}
+{{- end }}
+{{- if $v.autoscaling.enabled }}
+{{- if gt (int $v.autoscaling.minReplicas) (int $v.autoscaling.maxReplicas) }}
+{{- fail (printf "autoscaling.minReplicas: %v is above autoscaling.maxReplicas (%v)" $v.autoscaling.minReplicas $v.autoscaling.maxReplicas) }}
+{{- end }}
+{{- if and (not $v.autoscaling.targetCPUUtilizationPercentage) (not $v.autoscaling.targetMemoryUtilizationPercentage) }}
+{{- fail "autoscaling: enabled but neither targetCPUUtilizationPercentage nor targetMemoryUtilizationPercentage is set" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* Per-Service rules. Args: dict "root" $ "svc" <spec> "where" <key path>. */}}
+{{- define "portico.validateService" -}}
+{{- $root := .root }}
+{{- $s := .svc }}
+{{- $range := $root.Values.nodePortRange }}
+{{- $containerPorts := list }}
+{{- range $root.Values.ports }}{{ $containerPorts = append $containerPorts .name }}{{ end }}
+{{- $names := list }}
+{{- range $i, $p := $s.ports }}
+{{- if and $p.nodePort (or (lt (int $p.nodePort) (int $range.min)) (gt (int $p.nodePort) (int $range.max))) }}
+{{- fail (printf "%s.ports[%d].nodePort: %v is outside nodePortRange %v-%v (set nodePortRange if your cluster uses another --service-node-port-range)" $.where $i $p.nodePort $range.min $range.max) }}
+{{- end }}
+{{- if and (gt (len $s.ports) 1) (not $p.name) }}
+{{- fail (printf "%s.ports[%d].name: required when a Service has several ports" $.where $i) }}
+{{- end }}
+{{- if and $p.name (has $p.name $names) }}
+{{- fail (printf "%s.ports[%d].name: %q is used twice" $.where $i $p.name) }}
+{{- end }}
+{{- $names = append $names $p.name }}
+{{- if and (kindIs "string" $p.targetPort) (ne $root.Values.workload.kind "None") (ne $s.type "ExternalName") (not (has $p.targetPort $containerPorts)) }}
+{{- fail (printf "%s.ports[%d].targetPort: %q is not a container port name (ports: %s)" $.where $i $p.targetPort (join ", " $containerPorts)) }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* TLS hosts must be among the hosts they secure. Args: dict "tls" <tls> "hosts" <hosts> "where" <key path>. */}}
+{{- define "portico.validateTlsHosts" -}}
+{{- $ruleHosts := list }}
+{{- range .hosts }}{{ $ruleHosts = append $ruleHosts .host }}{{ end }}
+{{- range $i, $h := (.tls | default dict).hosts }}
+{{- if not (has $h $ruleHosts) }}
+{{- fail (printf "%s.tls.hosts[%d]: %q is not one of the hosts (%s)" $.where $i $h (join ", " $ruleHosts)) }}
+{{- end }}
+{{- end }}
+{{- end }}

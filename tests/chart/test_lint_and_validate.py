@@ -1,0 +1,73 @@
+"""helm lint --strict, ct lint, and kubeconform strict for Kubernetes 1.30-1.37 on every values file."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from portico import kubeconform, manifests
+from portico.binaries import tool_path, tools_env
+from portico.schemas import kubernetes_versions
+from tests.chart.render import helm_template, render
+from tests.conftest import CHART, REPO
+
+VALUES_FILES = sorted([*CHART.glob("examples/*.yaml"), *CHART.glob("environments/*.yaml"), *CHART.glob("ci/*.yaml")])
+IDS = [str(p.relative_to(CHART)) for p in VALUES_FILES]
+
+
+@pytest.mark.parametrize("values_file", [None, *VALUES_FILES], ids=["defaults", *IDS])
+def test_helm_lint_strict(values_file):
+    cmd = [tool_path("helm"), "lint", "--strict", str(CHART)]
+    if values_file:
+        cmd += ["-f", str(values_file)]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "0 chart(s) failed" in proc.stdout
+
+
+def test_ct_lint():
+    proc = subprocess.run([tool_path("ct"), "lint", "--config", "ci/ct.yaml", "--charts", "charts/portico"],
+                          cwd=REPO, capture_output=True, text=True, env=tools_env())
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "All charts linted successfully" in proc.stdout + proc.stderr
+
+
+@pytest.fixture(scope="module")
+def rendered_dir(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("rendered")
+    for values_file, name in zip([None, *VALUES_FILES], ["defaults", *IDS]):
+        out = render(files=[values_file] if values_file else [])
+        manifests.write_resources(out.docs, root / name.replace("/", "__"))
+    return root
+
+
+@pytest.mark.parametrize("version", kubernetes_versions())
+def test_kubeconform_strict_clean(rendered_dir, version):
+    result = kubeconform.validate(version, [rendered_dir])
+    assert result.resources > 40
+    assert result.findings == (), "\n".join(f.line() for f in result.findings)
+
+
+@pytest.mark.parametrize("values_file", VALUES_FILES, ids=IDS)
+def test_helm3_renders_the_same_objects(values_file):
+    def objects(helm: str) -> list:
+        proc = helm_template(files=[values_file], helm=helm)
+        assert proc.returncode == 0, proc.stderr
+        docs = [d for d in yaml.safe_load_all(proc.stdout) if d]
+        return sorted((yaml.safe_dump(d, sort_keys=True) for d in docs))
+
+    assert objects("helm3") == objects("helm")
+
+
+def test_chart_readme_is_generated_and_explains_every_value(tmp_path):
+    readme = (CHART / "README.md").read_text()
+    proc = subprocess.run([tool_path("helm-docs"), "--chart-search-root", str(CHART), "--dry-run"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == readme.strip(), "charts/portico/README.md is stale: run `make docs`"
+    undocumented = [line.split("|")[1].strip() for line in readme.splitlines()
+                    if line.startswith("| ") and line.rstrip().endswith("|  |")]
+    assert undocumented == []
