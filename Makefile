@@ -16,7 +16,7 @@ export PATH := $(TOOLS_BIN):$(CURDIR)/$(VENV)/bin:$(PATH)
 CHART       := charts/portico
 PYTEST_ARGS ?=
 
-.PHONY: help setup tools schemas schema check test test-fast lint docs print-versions clean
+.PHONY: help setup tools schemas schema check test test-fast lint bench docs print-versions clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -36,8 +36,9 @@ schemas: $(VENV)/.installed ## build the offline kubeconform schemas (k8s $(SCHE
 
 setup: $(VENV)/.installed tools schemas ## everything the other targets need
 
-check: setup ## the main job: lint the chart, render and validate its values
-	$(PY) -m portico.checks $(CHART)
+check: lint ## the main job: lint, then the chart's full values matrix rendered, validated and checked
+	$(PY) -m portico.cli matrix $(CHART)/ci/matrix.yaml -o out/matrix \
+	  --junit out/matrix-junit.xml --json out/matrix.json --markdown out/matrix.md
 
 test: setup ## all tests, cluster tests included
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -48,6 +49,9 @@ test-fast: setup ## tests that need no cluster
 lint: setup ## helm lint --strict and ct lint on the chart
 	helm lint --strict $(CHART)
 	ct lint --config ci/ct.yaml --charts $(CHART)
+
+bench: setup ## throughput benchmarks (results in benchmarks/results, summary in docs/benchmarks.md)
+	$(PY) benchmarks/bench_matrix.py --json benchmarks/results/matrix.json
 
 docs: setup ## regenerate the chart README from values.yaml comments
 	helm-docs --chart-search-root charts

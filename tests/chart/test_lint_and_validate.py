@@ -14,7 +14,7 @@ from portico.schemas import kubernetes_versions
 from tests.chart.render import helm_template, render
 from tests.conftest import CHART, REPO
 
-VALUES_FILES = sorted([*CHART.glob("examples/*.yaml"), *CHART.glob("environments/*.yaml"), *CHART.glob("ci/*.yaml")])
+VALUES_FILES = sorted([*CHART.glob("examples/*.yaml"), *CHART.glob("environments/*.yaml"), *CHART.glob("ci/*-values.yaml")])
 IDS = [str(p.relative_to(CHART)) for p in VALUES_FILES]
 
 
@@ -35,12 +35,31 @@ def test_ct_lint():
     assert "All charts linted successfully" in proc.stdout + proc.stderr
 
 
+# Every kind the chart can render, so CRD schemas (Gateway API, Route, ServiceMonitor) are exercised too.
+EVERY_KIND = {
+    "expose": {"via": ["ingress", "httpRoute", "route"], "tls": {"enabled": True, "clusterIssuer": "ca"}},
+    "httpRoute": {"rules": [{"matches": [{"headers": [{"name": "x-canary", "value": "1"}]}],
+                             "backendRefs": [{"weight": 90}, {"name": "canary", "namespace": "other", "port": 80,
+                                                              "weight": 10}]}]},
+    "grpcRoute": {"enabled": True}, "tlsRoute": {"enabled": True, "hostnames": ["tls.example.com"]},
+    "tcpRoute": {"enabled": True}, "autoscaling": {"enabled": True},
+    "serviceMonitor": {"enabled": True}, "networkPolicy": {"enabled": True, "egress": {"enabled": True}},
+    "configMap": {"enabled": True, "data": {"a": "b"}, "mountPath": "/etc/app"},
+    "secret": {"enabled": True, "stringData": {"p": "q"}},
+    "additionalServices": {"lb": {"type": "LoadBalancer", "loadBalancerClass": "metallb"}},
+}
+
+
 @pytest.fixture(scope="module")
 def rendered_dir(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("rendered")
     for values_file, name in zip([None, *VALUES_FILES], ["defaults", *IDS]):
         out = render(files=[values_file] if values_file else [])
         manifests.write_resources(out.docs, root / name.replace("/", "__"))
+    every = render(EVERY_KIND)
+    assert {"Route", "HTTPRoute", "GRPCRoute", "TLSRoute", "TCPRoute", "ReferenceGrant", "ServiceMonitor",
+            "NetworkPolicy", "HorizontalPodAutoscaler"} <= set(every.kinds())
+    manifests.write_resources(every.docs, root / "every-kind")
     return root
 
 

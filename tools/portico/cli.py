@@ -79,6 +79,42 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if failed else EXIT_OK
 
 
+def _shard(raw: str) -> tuple[int, int]:
+    try:
+        index, count = (int(x) for x in raw.split("/"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected i/n like 2/4, got {raw!r}") from None
+    if not 1 <= index <= count:
+        raise argparse.ArgumentTypeError(f"shard {raw!r}: need 1 <= i <= n")
+    return index, count
+
+
+def cmd_matrix(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from portico import report
+    from portico.matrix import spec
+    from portico.matrix.progress import rich_progress
+    from portico.matrix.run import run
+    from portico.renderer import HelmLoopRenderer
+
+    matrix = spec.load(args.matrix_file)
+    console = Console(stderr=True)
+    renderer = HelmLoopRenderer(matrix.chart, parallel=2) if args.renderer == "helm" else None
+    with rich_progress(console, enabled=not args.no_progress) as progress:
+        result = run(matrix, args.output_dir, shard=args.shard, renderer=renderer, progress=progress,
+                     upgrade_from=args.upgrade_from)
+    report.print_summary(result, Console())
+    if args.junit:
+        report.write_junit(result, args.junit)
+    if args.json:
+        report.write_json(result, args.json)
+    if args.markdown:
+        report.write_markdown(result, args.markdown)
+    report.append_github_summary(result)
+    return EXIT_OK if result.ok else EXIT_FINDINGS
+
+
 def _not_yet(issue: int) -> Handler:
     def handler(args: argparse.Namespace) -> int:
         raise PorticoError(f"`portico {args.command}` is not implemented yet (tracked in issue {issue})")
@@ -107,8 +143,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--skip-kind", action="append", default=[], help="kind to skip (repeatable)")
     p.set_defaults(handler=cmd_validate)
 
-    p = sub.add_parser("matrix", help="render and validate every values permutation of a matrix file")
-    p.set_defaults(handler=_not_yet(4))
+    p = sub.add_parser("matrix", help="render and validate every values permutation of a matrix file",
+                       description="Plan the combinations of a matrix file, render each, validate every manifest "
+                                   "against schemas and policy, check upgrade safety, and report.")
+    p.add_argument("matrix_file", type=_existing_path("matrix file"))
+    p.add_argument("-o", "--output-dir", type=Path, default=Path("out/matrix"),
+                   help="manifests per combination and an index (default: out/matrix)")
+    p.add_argument("--shard", type=_shard, default=None, metavar="I/N", help="run only shard I of N")
+    p.add_argument("--upgrade-from", default=None, metavar="REF",
+                   help="previous chart: git:<ref> or a packaged .tgz (overrides the matrix file)")
+    p.add_argument("--junit", type=Path, help="write a JUnit XML report")
+    p.add_argument("--json", type=Path, help="write a JSON report")
+    p.add_argument("--markdown", type=Path, help="write a Markdown summary (also appended to $GITHUB_STEP_SUMMARY)")
+    p.add_argument("--renderer", choices=["inprocess", "helm"], default="inprocess",
+                   help="inprocess: portico-render (Helm's SDK); helm: one `helm template` per combination")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.set_defaults(handler=cmd_matrix)
 
     p = sub.add_parser("smoke", help="install scenarios on a cluster and reach every exposure")
     p.set_defaults(handler=_not_yet(6))

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+import jsonschema
 import yaml
 
 from portico.errors import ToolError
@@ -54,7 +55,8 @@ def _strict(node: Any) -> Any:
         return [_strict(v) for v in node]
     if not isinstance(node, dict):
         return node
-    out = {k: _strict(v) for k, v in node.items()}
+    # `anyOf: null` appears in real CRDs (openshift/api Route); a null keyword is no schema.
+    out = {k: _strict(v) for k, v in node.items() if v is not None}
     if out.pop("x-kubernetes-int-or-string", False):
         out.pop("type", None)
         out.setdefault("anyOf", [{"type": "integer"}, {"type": "string"}])
@@ -85,12 +87,21 @@ def crd_to_schemas(crd: dict[str, Any]) -> Iterable[tuple[str, str, dict[str, An
         yield group, f"{kind}_{version['name']}.json", schema
 
 
+# Bump when the conversion changes, so cached schema trees are rebuilt.
+CONVERTER_VERSION = 2
+
+
 def convert_crd_file(path: Path, dest_root: Path) -> list[Path]:
     written = []
     for doc in yaml.safe_load_all(path.read_text()):
         if not doc or doc.get("kind") != "CustomResourceDefinition":
             continue
         for group, name, schema in crd_to_schemas(doc):
+            try:
+                jsonschema.Draft7Validator.check_schema(schema)
+            except jsonschema.SchemaError as exc:
+                raise ToolError(f"{path}: converted schema {group}/{name} is not valid JSON Schema: "
+                                f"{exc.message} at {'/'.join(map(str, exc.absolute_path))}") from exc
             out = dest_root / group / name
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_text(json.dumps(schema, separators=(",", ":")))
@@ -122,7 +133,7 @@ def ensure_crd_schemas(dest_root: Path, *, force: bool = False, log: Callable[[s
     versions = load_versions()
     for source in CRD_SOURCES:
         version = versions[source.version_key]
-        marker = dest_root / ".sources" / f"{source.module.replace('/', '_')}@{version}"
+        marker = dest_root / ".sources" / f"{source.module.replace('/', '_')}@{version}.v{CONVERTER_VERSION}"
         if marker.exists() and not force:
             continue
         expected_sum = versions[source.sum_key] if source.sum_key else None

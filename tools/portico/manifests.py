@@ -8,6 +8,9 @@ from pathlib import Path
 
 import yaml
 
+# libyaml when present: matrices parse and write thousands of documents.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 _UNSAFE = re.compile(r"[^a-z0-9.-]+")
 
 
@@ -25,8 +28,13 @@ def write_resources(docs: list[dict], out_dir: Path) -> list[Path]:
     names = []
     for index, doc in enumerate(docs):
         name = resource_filename(index, doc)
-        (tmp / name).write_text(yaml.safe_dump(doc, sort_keys=False))
+        (tmp / name).write_text(yaml.dump(doc, Dumper=_DUMPER, sort_keys=False))
         names.append(name)
     shutil.rmtree(out_dir, ignore_errors=True)
     tmp.replace(out_dir)
     return [out_dir / n for n in names]
+
+
+def load_all(text: str) -> list[dict]:
+    """The mapping documents of a multi-document YAML stream."""
+    return [d for d in yaml.load_all(text, Loader=_LOADER) if isinstance(d, dict)]

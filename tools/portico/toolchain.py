@@ -463,10 +463,43 @@ def ensure_tool(tool: Tool, versions: dict[str, str], *, allow_download: bool = 
             f"{download_error})")
 
 
+RENDERER_SRC = REPO_ROOT / "tools" / "renderer"
+RENDERER = "portico-render"
+
+
+def _source_digest(src: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(src.glob("*")):
+        if path.suffix in (".go", ".mod", ".sum"):
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def ensure_renderer() -> str:
+    """Build the in-process renderer (tools/renderer, Helm's Go SDK) when its sources change."""
+    dest = bin_dir() / RENDERER
+    digest = _source_digest(RENDERER_SRC)
+    stamp = _read_stamps().get(RENDERER, {})
+    if dest.exists() and stamp.get("recipe") == digest and stamp.get("sha256") == _sha256_file(dest):
+        return f"{RENDERER:<12} {digest[:9]} present in {bin_dir()}"
+    go = _require_go()
+    log = cache_dir() / "logs" / f"install-{RENDERER}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    tmp = dest.with_name(f".{RENDERER}.tmp")
+    _run_logged([go, "build", "-o", str(tmp), "."], RENDERER_SRC, _go_env(), log)
+    tmp.replace(dest)
+    stamps = _read_stamps()
+    stamps[RENDERER] = {"version": digest, "how": "go build tools/renderer", "recipe": digest,
+                        "sha256": _sha256_file(dest)}
+    _stamp_path().write_text(json.dumps(stamps, indent=2, sort_keys=True))
+    return f"{RENDERER:<12} {digest[:9]} built from tools/renderer ({time.monotonic() - started:.0f}s)"
+
+
 def install(names: list[str] | None, *, allow_download: bool) -> int:
     versions = load_versions()
     bin_dir().mkdir(parents=True, exist_ok=True)
-    tools = [tool_by_name(n) for n in names] if names else list(TOOLS)
+    tools = [tool_by_name(n) for n in names if n != RENDERER] if names else list(TOOLS)
     failures = 0
     for tool in tools:
         try:
@@ -474,6 +507,12 @@ def install(names: list[str] | None, *, allow_download: bool) -> int:
         except ToolchainError as exc:
             failures += 1
             print(f"{tool.name:<12} {tool.version(versions):<9} FAILED: {exc}", file=sys.stderr, flush=True)
+    if not names or RENDERER in names:
+        try:
+            print(ensure_renderer(), flush=True)
+        except ToolchainError as exc:
+            failures += 1
+            print(f"{RENDERER:<12} FAILED: {exc}", file=sys.stderr, flush=True)
     return 1 if failures else 0
 
 

@@ -1,0 +1,157 @@
+"""The matrix pipeline on deliberately broken fixtures: each breakage is caught by the right stage."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from portico.matrix import spec
+from portico.matrix.run import run
+from tests.conftest import FIXTURES
+
+TINY = FIXTURES / "charts" / "tiny"
+
+
+def write_matrix(tmp_path: Path, **overrides) -> Path:
+    doc = {"chart": str(TINY), "release": {"name": "tiny", "namespace": "apps"},
+           "axes": {"bug": {"path": "bug", "values": ["none"]}},
+           "validate": {"kubernetesVersions": ["1.30", "1.37"]}}
+    doc.update(overrides)
+    path = tmp_path / "matrix.yaml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return path
+
+
+def run_matrix(tmp_path: Path, **overrides):
+    return run(spec.load(write_matrix(tmp_path, **overrides)), tmp_path / "out")
+
+
+def stages(result) -> set[tuple[str, str]]:
+    return {(f.stage, f.rule) for f in result.findings}
+
+
+def test_clean_fixture_has_no_findings(tmp_path):
+    result = run_matrix(tmp_path)
+    assert result.findings == []
+    assert result.unique_renders == 1 and result.resources == 4
+
+
+def test_invalid_field_is_caught_by_kubeconform_for_each_version(tmp_path):
+    result = run_matrix(tmp_path, axes={"bug": {"path": "bug", "values": ["invalid-field"]}})
+    assert stages(result) == {("schema", "kubeconform")}
+    assert sorted(f.kubernetes_version for f in result.findings) == ["1.30", "1.37"]
+    assert all("replicass" in f.message and f.kind == "Deployment" for f in result.findings)
+
+
+def test_unknown_kind_is_an_error_unless_listed(tmp_path):
+    result = run_matrix(tmp_path, axes={"bug": {"path": "bug", "values": ["unknown-kind"]}})
+    assert {f.kind for f in result.findings} == {"Widget"}
+    assert all("could not find schema" in f.message for f in result.findings)
+    listed = run_matrix(tmp_path, axes={"bug": {"path": "bug", "values": ["unknown-kind"]}},
+                        validate={"kubernetesVersions": ["1.34"], "skipKinds": ["Widget"]})
+    assert listed.findings == []
+
+
+def test_ingress_backend_to_no_service_port_is_caught_by_policy(tmp_path):
+    result = run_matrix(tmp_path, axes={"bug": {"path": "bug", "values": ["backend-no-port"]}})
+    assert stages(result) == {("policy", "exposure/backend-port")}
+    (finding,) = result.findings
+    assert finding.kind == "Ingress" and "tiny:metrics names no port of Service tiny" in finding.message
+    assert finding.hint
+
+
+def test_missing_readiness_probe_is_caught_by_policy(tmp_path):
+    result = run_matrix(tmp_path, axes={"bug": {"path": "bug", "values": ["no-readiness"]}})
+    assert stages(result) == {("policy", "zero-downtime/readiness-probe")}
+
+
+def test_policy_rule_can_be_disabled_with_a_reason(tmp_path):
+    result = run_matrix(tmp_path, axes={"bug": {"path": "bug", "values": ["no-readiness"]}},
+                        policy={"disable": [{"rule": "zero-downtime/readiness-probe", "reason": "batch job"}]})
+    assert result.findings == []
+
+
+def test_selector_change_between_versions_is_caught_by_upgrade_check(tmp_path):
+    result = run_matrix(tmp_path, upgrade={"from": str(FIXTURES / "charts" / "tiny-v1")})
+    assert ("upgrade", "upgrade/immutable-selector") in stages(result)
+    finding = next(f for f in result.findings if f.rule == "upgrade/immutable-selector")
+    assert finding.kind == "Deployment" and "tiny-legacy" in finding.message
+    assert {f.stage for f in result.findings} == {"upgrade"}
+
+
+def test_upgrade_from_a_git_ref(tmp_path):
+    repo = tmp_path / "repo"
+    chart = repo / "chart"
+    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    subprocess.run(["cp", "-r", str(FIXTURES / "charts" / "tiny-v1"), str(chart)], check=True)
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-qm", "v1"], check=True)
+    (chart / "values.yaml").write_text((chart / "values.yaml").read_text().replace("tiny-legacy", "tiny"))
+    matrix = write_matrix(tmp_path, chart=str(chart), upgrade={"from": "git:HEAD"})
+    result = run(spec.load(matrix), tmp_path / "out")
+    assert ("upgrade", "upgrade/immutable-selector") in stages(result)
+
+
+def test_expectations_pass_on_the_right_rejection_and_fail_otherwise(tmp_path):
+    chart = Path(__file__).resolve().parents[2] / "charts" / "portico"
+    axes = {"grace": {"path": "terminationGracePeriodSeconds", "values": [30, 5]}}
+    good = run_matrix(tmp_path, chart=str(chart), axes=axes,
+                      expectations=[{"when": "grace == 5", "error": "must exceed lifecycle.preStop.seconds"}])
+    assert good.findings == []
+    assert [c.status for c in good.combos] == ["rendered", "rejected-as-expected"]
+    wrong = run_matrix(tmp_path, chart=str(chart), axes=axes,
+                       expectations=[{"when": "grace == 30", "error": "anything"}])
+    assert [f.rule for f in wrong.findings] == ["expected-rejection", "render"]
+
+
+def test_output_layout_and_index(tmp_path):
+    result = run_matrix(tmp_path, axes={"bug": {"path": "bug", "values": ["none", "no-readiness"]},
+                                        "replicas": {"path": "replicas", "values": [2, 3]}},
+                        kubernetesVersions=["1.33", "1.34"])
+    out = tmp_path / "out"
+    index = json.loads((out / "index.json").read_text())
+    assert len(index["combinations"]) == 8
+    assert len(index["renders"]) == result.unique_renders == 4  # the Kubernetes version changes nothing here
+    combo = index["combinations"][0]
+    manifests = out / "combinations" / combo["id"] / "manifests"
+    assert manifests.is_symlink() and sorted(p.name for p in manifests.iterdir())[0].startswith("000-")
+    assert json.loads((out / "combinations" / combo["id"] / "values.yaml").read_text())["bug"] == "none"
+    assert not (tmp_path / "out.partial").exists()
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "portico.cli", *args], capture_output=True, text=True)
+
+
+def test_cli_exit_codes_and_reports(tmp_path):
+    clean = _cli("matrix", str(write_matrix(tmp_path)), "-o", str(tmp_path / "o1"), "--no-progress",
+                 "--junit", str(tmp_path / "r.xml"), "--json", str(tmp_path / "r.json"),
+                 "--markdown", str(tmp_path / "r.md"))
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    assert "combinations" in clean.stdout and "findings" in clean.stdout
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["ok"] is True and report["space"]["run"] == 1
+    assert "<testsuite name=\"portico-matrix\" tests=\"1\" failures=\"0\"" in (tmp_path / "r.xml").read_text()
+    assert "✅" in (tmp_path / "r.md").read_text()
+
+    bad = write_matrix(tmp_path, axes={"bug": {"path": "bug", "values": ["no-readiness"]}})
+    found = _cli("matrix", str(bad), "-o", str(tmp_path / "o2"), "--no-progress", "--junit", str(tmp_path / "f.xml"))
+    assert found.returncode == 1
+    assert "zero-downtime/readiness-probe" in found.stdout
+    assert '<failure type="policy:zero-downtime/readiness-probe"' in (tmp_path / "f.xml").read_text()
+
+
+@pytest.mark.parametrize("shard", ["1/2", "2/2"])
+def test_shards_partition_the_combinations(tmp_path, shard):
+    matrix = write_matrix(tmp_path, axes={"replicas": {"path": "replicas", "values": [1, 2, 3]}})
+    out = _cli("matrix", str(matrix), "-o", str(tmp_path / "o"), "--no-progress", "--json", str(tmp_path / "s.json"),
+               "--shard", shard)
+    assert out.returncode == 0, out.stderr
+    ids = [c["levels"]["replicas"] for c in json.loads((tmp_path / "s.json").read_text())["combinations"]]
+    assert ids == (["1", "3"] if shard == "1/2" else ["2"])

@@ -1,0 +1,156 @@
+"""Combinations of axis levels: exhaustive, or a t-wise covering array.
+
+A combination is a dict axis name -> level label. Constraints drop
+combinations; the t-wise generator only covers t-tuples that some allowed
+combination contains, and reports the coverage it reached.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+from portico.errors import InputError
+from portico.matrix.spec import Axis, Matrix, Rule
+
+Combination = dict[str, str]
+
+# Past this many raw combinations the t-wise generator samples candidates
+# instead of scanning every allowed combination.
+ENUMERATION_LIMIT = 200_000
+CANDIDATES_PER_ROW = 400
+
+
+@dataclass(frozen=True)
+class Coverage:
+    t: int
+    covered: int
+    coverable: int
+
+    @property
+    def ratio(self) -> float:
+        return self.covered / self.coverable if self.coverable else 1.0
+
+
+@dataclass(frozen=True)
+class Plan:
+    combinations: list[Combination]
+    total_space: int  # product of the axis sizes
+    allowed: int | None  # combinations left by the constraints (None: too many to count)
+    coverage: Coverage | None  # t-wise only
+
+
+def context(matrix: Matrix, combo: Combination) -> dict[str, Any]:
+    """Variables for expressions and snippet templates: each axis' value."""
+    return {axis.name: axis.raw_value(combo[axis.name]) for axis in matrix.axes}
+
+
+def evaluate(rule: Rule, variables: dict[str, Any], matrix: Matrix) -> bool:
+    key = tuple(repr(variables[name]) for name in rule.variables)
+    if key in rule.cache:
+        return rule.cache[key]
+    try:
+        result = bool(rule.compiled(**{name: variables[name] for name in rule.variables}))
+    except Exception as exc:  # jinja2 raises many kinds; all mean a bad expression
+        raise InputError(f"cannot evaluate {rule.expression!r}: {exc} (axes: {', '.join(matrix.axis_names)})",
+                         source=str(matrix.path), key_path=rule.source) from exc
+    rule.cache[key] = result
+    return result
+
+
+def allowed(matrix: Matrix, combo: Combination) -> bool:
+    variables = context(matrix, combo)
+    return not any(evaluate(rule, variables, matrix) for rule in matrix.constraints)
+
+
+def _all(axes: tuple[Axis, ...]) -> Iterator[Combination]:
+    names = [a.name for a in axes]
+    for levels in itertools.product(*(a.levels for a in axes)):
+        yield dict(zip(names, levels))
+
+
+def exhaustive(matrix: Matrix) -> Plan:
+    total = _space(matrix)
+    combos = [c for c in _all(matrix.axes) if allowed(matrix, c)]
+    return Plan(combos, total, len(combos), None)
+
+
+def _space(matrix: Matrix) -> int:
+    total = 1
+    for axis in matrix.axes:
+        total *= len(axis.levels)
+    return total
+
+
+def _tuples(combo: Combination, groups: list[tuple[str, ...]]) -> Iterator[tuple]:
+    for group in groups:
+        yield tuple((name, combo[name]) for name in group)
+
+
+def t_wise(matrix: Matrix) -> Plan:
+    """Greedy covering array: each row is the candidate covering most uncovered t-tuples."""
+    t = min(matrix.t, len(matrix.axes))
+    rng = random.Random(matrix.seed)
+    groups = list(itertools.combinations(matrix.axis_names, t))
+    total = _space(matrix)
+    if total <= ENUMERATION_LIMIT:
+        pool = [c for c in _all(matrix.axes) if allowed(matrix, c)]
+        allowed_count: int | None = len(pool)
+    else:
+        pool = _sample_allowed(matrix, rng, ENUMERATION_LIMIT // 4)
+        allowed_count = None
+    uncovered = {tup for combo in pool for tup in _tuples(combo, groups)}
+    coverable = len(uncovered)
+    rows: list[Combination] = []
+    while uncovered and pool:
+        sample = pool if len(pool) <= CANDIDATES_PER_ROW else rng.sample(pool, CANDIDATES_PER_ROW)
+        best = max(sample, key=lambda c: sum(1 for tup in _tuples(c, groups) if tup in uncovered))
+        gain = [tup for tup in _tuples(best, groups) if tup in uncovered]
+        if not gain:
+            # The sample missed every remaining tuple: take a combination that has one.
+            target = next(iter(sorted(uncovered)))
+            best = next(c for c in pool if target in set(_tuples(c, groups)))
+            gain = [tup for tup in _tuples(best, groups) if tup in uncovered]
+        rows.append(best)
+        uncovered.difference_update(gain)
+    coverage = Coverage(t=t, covered=coverable - len(uncovered), coverable=coverable)
+    return Plan(rows, total, allowed_count, coverage)
+
+
+def _sample_allowed(matrix: Matrix, rng: random.Random, count: int) -> list[Combination]:
+    seen: dict[tuple, Combination] = {}
+    attempts = 0
+    while len(seen) < count and attempts < count * 20:
+        attempts += 1
+        combo = {a.name: rng.choice(a.levels) for a in matrix.axes}
+        key = tuple(combo.values())
+        if key not in seen and allowed(matrix, combo):
+            seen[key] = combo
+    return list(seen.values())
+
+
+def plan(matrix: Matrix) -> Plan:
+    return t_wise(matrix) if matrix.strategy == "t-wise" else exhaustive(matrix)
+
+
+def shard(combos: list[Combination], index: int, count: int) -> list[Combination]:
+    """The index-th of count shards (1-based), by position: stable and balanced."""
+    return [c for i, c in enumerate(combos) if i % count == index - 1]
+
+
+def expectation_for(matrix: Matrix, combo: Combination) -> Rule | None:
+    variables = context(matrix, combo)
+    for rule in matrix.expectations:
+        if evaluate(rule, variables, matrix):
+            return rule
+    return None
+
+
+def combo_id(matrix: Matrix, combo: Combination) -> str:
+    """A readable, filesystem-safe id: the level labels in axis order."""
+    import re
+
+    parts = [re.sub(r"[^A-Za-z0-9.]+", "-", combo[name]).strip("-") or "x" for name in matrix.axis_names]
+    return "_".join(parts)

@@ -1,0 +1,112 @@
+"""Upgrade safety: what `helm upgrade` from a previous chart version would trip on.
+
+Compares the render of the previous chart with the current one for the same
+values: immutable fields that changed (the API server rejects the upgrade),
+Service type transitions that need care, and resources that disappear.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import tarfile
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from portico.errors import InputError
+from portico.policy import Violation
+
+Doc = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class PreviousChart:
+    path: Path  # a chart directory or a .tgz the renderer can load
+    label: str
+    _tmp: tempfile.TemporaryDirectory | None = None
+
+
+def resolve(spec: str, chart: Path, *, source: str) -> PreviousChart:
+    """`git:<ref>` (the same chart path at that ref) or a packaged chart .tgz."""
+    if spec.startswith("git:"):
+        ref = spec[len("git:"):]
+        top = subprocess.run(["git", "-C", str(chart), "rev-parse", "--show-toplevel"],
+                             capture_output=True, text=True)
+        if top.returncode != 0:
+            raise InputError(f"{chart} is not in a git repository", source=source, key_path="upgrade.from")
+        root = Path(top.stdout.strip())
+        rel = chart.resolve().relative_to(root)
+        tmp = tempfile.TemporaryDirectory(prefix="portico-previous-")
+        archive = subprocess.run(["git", "-C", str(root), "archive", "--format=tar", ref, str(rel)],
+                                 capture_output=True)
+        if archive.returncode != 0:
+            raise InputError(f"git archive {ref} {rel} failed: {archive.stderr.decode().strip()}",
+                             source=source, key_path="upgrade.from")
+        tar_path = Path(tmp.name) / "chart.tar"
+        tar_path.write_bytes(archive.stdout)
+        with tarfile.open(tar_path) as tar:
+            tar.extractall(tmp.name, filter="data")
+        return PreviousChart(Path(tmp.name) / rel, f"{rel}@{ref}", tmp)
+    path = Path(spec)
+    if not path.is_absolute():
+        path = (Path(source).resolve().parent / path).resolve()
+    if not path.exists():
+        raise InputError(f"{spec!r} does not exist (resolved to {path})", source=source, key_path="upgrade.from")
+    return PreviousChart(path, path.name)
+
+
+def _key(doc: Doc) -> tuple[str, str, str]:
+    meta = doc.get("metadata", {})
+    return doc.get("kind", ""), meta.get("namespace", ""), meta.get("name", "")
+
+
+def _svc_kind(doc: Doc) -> str:
+    spec = doc.get("spec", {})
+    if spec.get("clusterIP") == "None":
+        return "headless"
+    return spec.get("type", "ClusterIP")
+
+
+# Transitions the API server accepts but that break clients or need a manual step.
+CAREFUL_TRANSITIONS = {
+    ("ClusterIP", "headless"): "clusterIP cannot change to None in place; the Service must be deleted and recreated",
+    ("headless", "ClusterIP"): "a headless Service cannot get a clusterIP in place; delete and recreate it",
+    ("LoadBalancer", "ClusterIP"): "the external address is released; clients using it break",
+    ("LoadBalancer", "NodePort"): "the external address is released; clients using it break",
+    ("NodePort", "ClusterIP"): "the node ports are released; clients using them break",
+    ("ExternalName", "ClusterIP"): "DNS stops being a CNAME; cached lookups point elsewhere until they expire",
+}
+
+
+def compare(old: list[Doc], new: list[Doc]) -> list[Violation]:
+    before = {_key(d): d for d in old if isinstance(d, dict) and "kind" in d}
+    after = {_key(d): d for d in new if isinstance(d, dict) and "kind" in d}
+    out: list[Violation] = []
+    for key, old_doc in before.items():
+        kind, _, name = key
+        new_doc = after.get(key)
+        if new_doc is None:
+            if kind != "Pod":  # helm test hooks come and go freely
+                out.append(Violation("upgrade/removed-resource", kind, name,
+                                     "exists in the previous version and is gone in this one"))
+            continue
+        o, n = old_doc.get("spec", {}) or {}, new_doc.get("spec", {}) or {}
+        if kind in ("Deployment", "StatefulSet") and o.get("selector") != n.get("selector"):
+            out.append(Violation("upgrade/immutable-selector", kind, name,
+                                 f"spec.selector changes from {o.get('selector')} to {n.get('selector')}"))
+        if kind == "StatefulSet":
+            for field in ("volumeClaimTemplates", "serviceName"):
+                if o.get(field) != n.get(field):
+                    out.append(Violation("upgrade/immutable-statefulset", kind, name, f"spec.{field} changes"))
+        if kind == "Job" and o.get("template") != n.get("template"):
+            out.append(Violation("upgrade/immutable-job", kind, name, "spec.template of a Job changes"))
+        if kind == "Service":
+            if o.get("clusterIP") and n.get("clusterIP") and o.get("clusterIP") != n.get("clusterIP"):
+                out.append(Violation("upgrade/service-cluster-ip", kind, name,
+                                     f"spec.clusterIP changes from {o['clusterIP']} to {n['clusterIP']}"))
+            transition = (_svc_kind(old_doc), _svc_kind(new_doc))
+            if transition in CAREFUL_TRANSITIONS:
+                out.append(Violation("upgrade/service-type", kind, name,
+                                     f"{transition[0]} -> {transition[1]}: {CAREFUL_TRANSITIONS[transition]}"))
+    return out

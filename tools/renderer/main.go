@@ -1,0 +1,332 @@
+// portico-render renders one Helm chart for many values sets in one process,
+// with `helm template` semantics (values merge and coalescing, values.schema.json
+// validation, `fail`, Capabilities for a chosen Kubernetes version, hooks).
+//
+// Protocol: one JSON request per stdin line, one JSON response per stdout line,
+// in completion order (match them by id). A request's "layers" are values maps
+// merged in order like repeated `helm template -f` files.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"runtime/pprof"
+	"sort"
+	"strings"
+	"sync"
+
+	"helm.sh/helm/v4/pkg/action"
+	"helm.sh/helm/v4/pkg/chart/common"
+	"helm.sh/helm/v4/pkg/chart/common/util"
+	chart "helm.sh/helm/v4/pkg/chart/v2"
+	"helm.sh/helm/v4/pkg/chart/v2/loader"
+	chartutil "helm.sh/helm/v4/pkg/chart/v2/util"
+	release "helm.sh/helm/v4/pkg/release/v1"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+)
+
+type request struct {
+	ID          string           `json:"id"`
+	Layers      []map[string]any `json:"layers"`
+	KubeVersion string           `json:"kubeVersion"`
+	APIVersions []string         `json:"apiVersions"`
+	Release     string           `json:"release"`
+	Namespace   string           `json:"namespace"`
+}
+
+type response struct {
+	ID       string `json:"id"`
+	Manifest string `json:"manifest,omitempty"`
+	Error    string `json:"error,omitempty"`
+}
+
+// mergeMaps mirrors helm's -f merging: maps merge recursively, anything else
+// (lists included) is replaced by the later layer.
+func mergeMaps(a, b map[string]any) map[string]any {
+	out := make(map[string]any, len(a))
+	for k, v := range a {
+		out[k] = v
+	}
+	for k, v := range b {
+		if vm, ok := v.(map[string]any); ok {
+			if om, ok := out[k].(map[string]any); ok {
+				out[k] = mergeMaps(om, vm)
+				continue
+			}
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// schemaCache holds one chart's compiled values.schema.json. Helm compiles the
+// schema on every render (40% of a render's CPU); a worker compiles it once and
+// validates exactly as helm's util.ValidateAgainstSchema does, same library,
+// same error text. Charts with dependencies keep helm's own path, because helm
+// processes dependencies (import-values) before it validates.
+type schemaCache struct {
+	validator *jsonschema.Schema
+}
+
+func newSchemaCache(ch *chart.Chart) (*schemaCache, error) {
+	if len(ch.Dependencies()) > 0 || ch.Schema == nil {
+		return nil, nil
+	}
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(ch.Schema))
+	if err != nil {
+		return nil, err
+	}
+	compiler := jsonschema.NewCompiler()
+	compiler.UseLoader(jsonschema.SchemeURLLoader{"file": jsonschema.FileLoader{}})
+	if err := compiler.AddResource("file:///values.schema.json", doc); err != nil {
+		return nil, err
+	}
+	validator, err := compiler.Compile("file:///values.schema.json")
+	if err != nil {
+		return nil, err
+	}
+	return &schemaCache{validator: validator}, nil
+}
+
+// schemaError is a values.schema.json rejection; it does not depend on the Kubernetes version.
+type schemaError struct{ msg string }
+
+func (e schemaError) Error() string { return e.msg }
+
+// validate returns the error helm's ToRenderValuesWithSchemaValidation would.
+func (s *schemaCache) validate(ch *chart.Chart, vals map[string]any) error {
+	coalesced, err := util.CoalesceValues(ch, vals)
+	if err != nil {
+		return nil // let helm report its own coalescing error
+	}
+	if err := s.validator.Validate(coalesced.AsMap()); err != nil {
+		detail := strings.TrimPrefix(err.Error(), "jsonschema validation failed with 'file:///values.schema.json#'\n")
+		return schemaError{fmt.Sprintf("values don't meet the specifications of the schema(s) in the following chart(s):\n%s:\n%s\n",
+			ch.Name(), detail)}
+	}
+	return nil
+}
+
+// versionReuse serves a render made for one Kubernetes version to requests that
+// differ only in kubeVersion, when nothing can observe the difference: no chart
+// file and no values layer mentions Capabilities. What still depends on the
+// version, the chart's kubeVersion range, is checked with helm's own function,
+// in helm's order (schema errors first). Any doubt, and it renders.
+type versionReuse struct {
+	enabled bool // the chart never mentions Capabilities and has no dependencies
+	mu      sync.Mutex
+	renders map[string]cachedRender
+}
+
+type cachedRender struct {
+	manifest string
+	err      error
+}
+
+func newVersionReuse(ch *chart.Chart, schemas *schemaCache) *versionReuse {
+	enabled := schemas != nil
+	for _, f := range ch.Raw {
+		if bytes.Contains(f.Data, []byte("Capabilities")) {
+			enabled = false
+		}
+	}
+	return &versionReuse{enabled: enabled, renders: map[string]cachedRender{}}
+}
+
+func (r *versionReuse) key(req request) (string, bool) {
+	if !r.enabled || req.KubeVersion == "" {
+		return "", false
+	}
+	layers, err := json.Marshal(req.Layers) // map keys are sorted: a canonical form
+	if err != nil || bytes.Contains(layers, []byte("Capabilities")) {
+		return "", false
+	}
+	sum := sha256.Sum256([]byte(fmt.Sprintf("%s\x00%s\x00%v\x00%s", req.Release, req.Namespace, req.APIVersions, layers)))
+	return hex.EncodeToString(sum[:]), true
+}
+
+// render answers from a render of the same request at another version, or renders.
+func (r *versionReuse) render(ch *chart.Chart, schemas *schemaCache, req request) (string, error) {
+	key, ok := r.key(req)
+	if !ok {
+		return render(ch, schemas, req)
+	}
+	kv, err := common.ParseKubeVersion(req.KubeVersion)
+	if err != nil {
+		return render(ch, schemas, req)
+	}
+	compatible := ch.Metadata.KubeVersion == "" || chartutil.IsCompatibleRange(ch.Metadata.KubeVersion, kv.String())
+	r.mu.Lock()
+	hit, found := r.renders[key]
+	r.mu.Unlock()
+	if found {
+		var schemaErr schemaError
+		if !compatible && !errors.As(hit.err, &schemaErr) {
+			return "", fmt.Errorf("chart requires kubeVersion: %s which is incompatible with Kubernetes %s",
+				ch.Metadata.KubeVersion, kv.Version)
+		}
+		return hit.manifest, hit.err
+	}
+	manifest, err := render(ch, schemas, req)
+	if compatible { // an incompatible version never reached the templates: nothing to share
+		r.mu.Lock()
+		r.renders[key] = cachedRender{manifest, err}
+		r.mu.Unlock()
+	}
+	return manifest, err
+}
+
+// render runs the same install action `helm template` runs, client-only.
+func render(ch *chart.Chart, schemas *schemaCache, req request) (string, error) {
+	client := action.NewInstall(action.NewConfiguration())
+	client.DryRunStrategy = action.DryRunClient
+	client.Replace = true
+	client.ReleaseName = req.Release
+	client.Namespace = req.Namespace
+	client.IncludeCRDs = true
+	client.APIVersions = common.VersionSet(req.APIVersions)
+	if req.KubeVersion != "" {
+		kv, err := common.ParseKubeVersion(req.KubeVersion)
+		if err != nil {
+			return "", fmt.Errorf("invalid kubeVersion %q: %w", req.KubeVersion, err)
+		}
+		client.KubeVersion = kv
+	}
+	vals := map[string]any{}
+	for _, layer := range req.Layers {
+		vals = mergeMaps(vals, layer)
+	}
+	if schemas != nil {
+		if err := schemas.validate(ch, vals); err != nil {
+			return "", err
+		}
+		client.SkipSchemaValidation = true
+	}
+	ri, err := client.Run(ch, vals)
+	if err != nil {
+		return "", err
+	}
+	rel, ok := ri.(*release.Release)
+	if !ok {
+		return "", errors.New("unexpected release type")
+	}
+	var b strings.Builder
+	b.WriteString(strings.TrimSpace(rel.Manifest))
+	b.WriteString("\n")
+	hooks := append([]*release.Hook(nil), rel.Hooks...)
+	sort.SliceStable(hooks, func(i, j int) bool { return hooks[i].Path < hooks[j].Path })
+	for _, h := range hooks {
+		fmt.Fprintf(&b, "---\n# Source: %s\n%s\n", h.Path, h.Manifest)
+	}
+	return b.String(), nil
+}
+
+func main() {
+	chartPath := flag.String("chart", "", "chart directory or .tgz")
+	workers := flag.Int("workers", runtime.NumCPU(), "concurrent renders")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile here (for performance work)")
+	noReuse := flag.Bool("no-version-reuse", false, "render every Kubernetes version even when the chart cannot tell them apart")
+	flag.Parse()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "portico-render: %v\n", err)
+			os.Exit(2)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintf(os.Stderr, "portico-render: %v\n", err)
+			os.Exit(2)
+		}
+		defer pprof.StopCPUProfile()
+	}
+	if *chartPath == "" {
+		fmt.Fprintln(os.Stderr, "portico-render: -chart is required")
+		os.Exit(2)
+	}
+	slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	// Each worker owns a chart copy: rendering processes dependencies in place.
+	// Renders allocate heavily and live briefly; trade memory for less GC.
+	debug.SetGCPercent(400)
+	charts := make([]*chart.Chart, *workers)
+	schemas := make([]*schemaCache, *workers)
+	var reuse *versionReuse
+	for i := range charts {
+		ch, err := loader.Load(*chartPath)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "portico-render: loading chart %s: %v\n", *chartPath, err)
+			os.Exit(2)
+		}
+		charts[i] = ch
+		if schemas[i], err = newSchemaCache(ch); err != nil {
+			schemas[i] = nil // helm will report the schema problem on each render
+		}
+	}
+	reuse = newVersionReuse(charts[0], schemas[0])
+	if *noReuse {
+		reuse.enabled = false
+	}
+
+	requests := make(chan request)
+	responses := make(chan response)
+	var wg sync.WaitGroup
+	for i := 0; i < *workers; i++ {
+		wg.Add(1)
+		go func(ch *chart.Chart, schemas *schemaCache) {
+			defer wg.Done()
+			for req := range requests {
+				manifest, err := reuse.render(ch, schemas, req)
+				resp := response{ID: req.ID, Manifest: manifest}
+				if err != nil {
+					resp = response{ID: req.ID, Error: err.Error()}
+				}
+				responses <- resp
+			}
+		}(charts[i], schemas[i])
+	}
+	done := make(chan struct{})
+	go func() {
+		out := bufio.NewWriterSize(os.Stdout, 1<<20)
+		enc := json.NewEncoder(out)
+		for resp := range responses {
+			if err := enc.Encode(resp); err != nil {
+				fmt.Fprintf(os.Stderr, "portico-render: writing response: %v\n", err)
+				os.Exit(2)
+			}
+			out.Flush()
+		}
+		close(done)
+	}()
+
+	scanner := bufio.NewScanner(os.Stdin)
+	scanner.Buffer(make([]byte, 1<<20), 64<<20)
+	for scanner.Scan() {
+		var req request
+		if err := json.Unmarshal(scanner.Bytes(), &req); err != nil {
+			fmt.Fprintf(os.Stderr, "portico-render: bad request: %v\n", err)
+			os.Exit(2)
+		}
+		if req.Release == "" {
+			req.Release = "release-name"
+		}
+		if req.Namespace == "" {
+			req.Namespace = "default"
+		}
+		requests <- req
+	}
+	close(requests)
+	wg.Wait()
+	close(responses)
+	<-done
+}
