@@ -51,6 +51,11 @@ replace (
     ]
 
 
+def test_parse_requires():
+    gomod = "module m\nrequire a.example/x v1.0.0\nrequire (\n\tb.example/y v2.0.0 // indirect\n)\n"
+    assert toolchain.parse_requires(gomod) == ["a.example/x", "b.example/y"]
+
+
 def test_staging_version_maps_kubernetes_to_published_staging():
     assert toolchain.staging_version("v1.34.4") == "v0.34.4"
 

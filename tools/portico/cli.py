@@ -123,7 +123,32 @@ def _not_yet(issue: int) -> Handler:
 
 
 def cmd_cluster(args: argparse.Namespace) -> int:
-    raise PorticoError(f"`portico cluster {args.action}` is not implemented yet (tracked in issue 5)")
+    import json
+
+    from portico.cluster import kind
+
+    if args.action == "up":
+        endpoints = kind.up(image=args.image)
+        print(f"http:  {endpoints.http}\nhttps: {endpoints.https}\n"
+              f"NodePorts {endpoints.node_ports.start}-{endpoints.node_ports.stop - 1} on 127.0.0.1\n"
+              f"export KUBECONFIG={kind.kubeconfig_path()}")
+    elif args.action == "down":
+        kind.down()
+    elif args.action == "status":
+        state = kind.status()
+        print(json.dumps(state, indent=2))
+        return EXIT_OK if state["exists"] else EXIT_FINDINGS
+    elif args.action == "load-image":
+        if not args.images:
+            raise InputError("load-image needs at least one image tag")
+        for tag in args.images:
+            kind.load_image(tag)
+            print(f"loaded {tag}")
+    elif args.action == "build":
+        from portico.cluster import nodeimage
+
+        print(nodeimage.build())
+    return EXIT_OK
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -166,8 +191,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("upgrade-check", help="helm upgrade under load and count every failed request")
     p.set_defaults(handler=_not_yet(6))
 
-    p = sub.add_parser("cluster", help="manage the local kind cluster (up, down, status, load-image)")
-    p.add_argument("action", choices=["up", "down", "status", "load-image"])
+    p = sub.add_parser("cluster", help="manage the local kind cluster (up, down, status, load-image, build)",
+                       description="A one-node kind cluster on 127.0.0.1 with Traefik (Ingress + Gateway API) and "
+                                   "MetalLB. Offline, `build` (and `up`) assemble the node image from Go modules and "
+                                   "Debian packages; docs/offline-cluster.md.")
+    p.add_argument("action", choices=["up", "down", "status", "load-image", "build"])
+    p.add_argument("images", nargs="*", help="image tags, for load-image")
+    p.add_argument("--image", default=None, help="node image to use instead of the offline build (e.g. kindest/node)")
     p.set_defaults(handler=cmd_cluster)
     return parser
 

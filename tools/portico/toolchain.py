@@ -374,12 +374,23 @@ def staging_version(module_version: str) -> str:
     return f"v0.{major_minor_patch}"
 
 
+def published_version(module: str, version: str) -> str:
+    """The version at which a module's local-path replace targets are published.
+
+    k8s.io/kubernetes' staging modules are v0.X.Y; multi-module repositories such
+    as etcd tag every module with the main module's version.
+    """
+    return staging_version(version) if module == "k8s.io/kubernetes" else version
+
+
 def write_wrapper_module(path: Path, module: str, version: str, env: dict[str, str],
-                         packages: list[str]) -> None:
+                         packages: list[str], local: dict[str, str] | None = None) -> None:
     """A module that requires `module@version` and repeats its replace lines.
 
-    Local-path replaces (k8s.io/kubernetes' ./staging/src/...) point at the
-    published staging module instead; remote replaces are copied verbatim.
+    Local-path replaces (k8s.io/kubernetes' ./staging/src/..., etcd's ../api)
+    point at the published module instead, or at a directory given in `local`
+    (module path -> directory) for nested modules that are never published;
+    remote replaces are copied verbatim.
     """
     go = _require_go()
     info = subprocess.run(
@@ -392,13 +403,36 @@ def write_wrapper_module(path: Path, module: str, version: str, env: dict[str, s
     path.mkdir(parents=True)
     lines = [f"module portico.local/wrap/{module.replace('/', '-')}", "", "go 1.24", "",
              f"require {module} {version}", ""]
+    local = local or {}
+    required = set(parse_requires(gomod))
     for old, new in parse_replaces(gomod):
-        if new.startswith("./") or new.startswith("../"):
-            new = f"{old} {staging_version(version)}"
+        if old in local:
+            new = local[old]
+        elif new.startswith("./") or new.startswith("../"):
+            if old not in required:
+                continue  # a guard such as etcd's `=> ./FORBIDDEN_DEPENDENCY`: nothing needs it
+            new = f"{old} {published_version(module, version)}"
         lines.append(f"replace {old} => {new}")
     (path / "go.mod").write_text("\n".join(lines) + "\n")
     imports = "".join(f"\t_ \"{pkg}\"\n" for pkg in packages)
     (path / "tools.go").write_text(f"//go:build tools\n\npackage tools\n\nimport (\n{imports})\n")
+
+
+def parse_requires(gomod: str) -> list[str]:
+    """Module paths a go.mod requires (direct and indirect)."""
+    out, in_block = [], False
+    for raw in gomod.splitlines():
+        line = raw.split("//", 1)[0].strip()
+        if in_block:
+            if line == ")":
+                in_block = False
+            elif line:
+                out.append(line.split()[0])
+        elif line.startswith("require ("):
+            in_block = True
+        elif line.startswith("require "):
+            out.append(line.split()[1])
+    return out
 
 
 def parse_replaces(gomod: str) -> list[tuple[str, str]]:

@@ -1,0 +1,3 @@
+module portico.local/testapp
+
+go 1.24

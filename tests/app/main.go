@@ -1,0 +1,108 @@
+// testapp is the workload Portico's cluster tests deploy: a small HTTP server
+// that says which version and pod answered, and behaves like a well-mannered
+// service during rollouts (or, on request, like a badly-mannered one).
+//
+// Environment:
+//
+//	PORT            listen port (default 8080)
+//	VERSION         reported version (default: the version it was built as)
+//	POD_NAME        reported pod name (default: hostname)
+//	STARTUP_DELAY   wait this long before listening, e.g. "5s"
+//	FAIL_READINESS  "true": /readyz always answers 503
+//	DRAIN           "false": on SIGTERM exit at once instead of draining
+//
+// Endpoints: / and anything else (JSON: version, pod, path), /healthz, /readyz.
+// ?delay=250ms holds a response, to keep requests in flight during a rollout.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log"
+	"net/http"
+	"os"
+	"os/signal"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+type reply struct {
+	Version string `json:"version"`
+	Pod     string `json:"pod"`
+	Path    string `json:"path"`
+}
+
+// builtVersion is set at build time (-X main.builtVersion=...); VERSION overrides it.
+var builtVersion = "dev"
+
+func env(key, fallback string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return fallback
+}
+
+func main() {
+	hostname, _ := os.Hostname()
+	version := env("VERSION", builtVersion)
+	pod := env("POD_NAME", hostname)
+	port := env("PORT", "8080")
+	failReadiness := env("FAIL_READINESS", "false") == "true"
+	drain := env("DRAIN", "true") != "false"
+
+	if delay, err := time.ParseDuration(env("STARTUP_DELAY", "0s")); err == nil && delay > 0 {
+		log.Printf("starting slowly: %s", delay)
+		time.Sleep(delay)
+	}
+
+	var terminating atomic.Bool
+	mux := http.NewServeMux()
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if failReadiness || terminating.Load() {
+			http.Error(w, "not ready", http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = w.Write([]byte("ready\n"))
+	})
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if d, err := time.ParseDuration(r.URL.Query().Get("delay")); err == nil && d > 0 && d <= 10*time.Second {
+			time.Sleep(d)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("X-Version", version)
+		w.Header().Set("X-Pod", pod)
+		_ = json.NewEncoder(w).Encode(reply{Version: version, Pod: pod, Path: r.URL.Path})
+	})
+
+	server := &http.Server{Addr: ":" + port, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		signals := make(chan os.Signal, 1)
+		signal.Notify(signals, syscall.SIGTERM, syscall.SIGINT)
+		<-signals
+		terminating.Store(true)
+		if !drain {
+			log.Printf("SIGTERM: exiting without draining")
+			os.Exit(0)
+		}
+		// Stop accepting, let in-flight requests finish, close idle keep-alives.
+		log.Printf("SIGTERM: draining")
+		ctx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
+		defer cancel()
+		if err := server.Shutdown(ctx); err != nil {
+			log.Printf("drain: %v", err)
+		}
+	}()
+	log.Printf("testapp %s (%s) listening on :%s", version, pod, port)
+	if err := server.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Fatal(err)
+	}
+	<-done
+}

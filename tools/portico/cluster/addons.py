@@ -1,0 +1,229 @@
+"""What `portico cluster up` installs on top of kind, every image built locally.
+
+- the test workload image (tests/app), as portico.local/testapp:1.0.0 and :2.0.0;
+- Traefik, as the IngressClass `traefik` and the Gateway API implementation
+  (GatewayClass `traefik`, Gateway `portico` in namespace `traefik`), listening
+  on the node's ports 80/443, which kind maps to 127.0.0.1;
+- MetalLB in L2 mode with a pool carved from the kind Docker network, so
+  LoadBalancer Services get an address this machine can reach.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import time
+from pathlib import Path
+from typing import Callable
+
+import yaml
+
+from portico.cluster import docker as d
+from portico.cluster import gobuild, kind
+from portico.errors import ToolError
+from portico.toolchain import REPO_ROOT, _go_env, _require_go, _run_logged, load_versions
+
+TESTAPP_REPO = "portico.local/testapp"
+TESTAPP_VERSIONS = ("1.0.0", "2.0.0")
+GATEWAY_NAMESPACE = "traefik"
+GATEWAY_NAME = "portico"
+
+# Traefik imports a nested module (dynamic/ext) that is never published; it only
+# declares empty extension points, so an equivalent stub is generated at build time.
+_TRAEFIK_EXT_STUB = {
+    "go.mod": "module github.com/traefik/traefik/dynamic/ext\n\ngo 1.24\n",
+    "ext.go": ("package ext\n\n// HTTP is an empty extension point.\ntype HTTP struct{}\n\n"
+               "// Router is an empty extension point.\ntype Router struct{}\n\n"
+               "// RouterIng is an empty extension point.\ntype RouterIng struct{}\n\n"
+               "// ToRouter converts a RouterIng.\nfunc (r RouterIng) ToRouter() Router { return Router{} }\n"),
+}
+TRAEFIK = gobuild.Component(
+    name="traefik", module="github.com/traefik/traefik/v3", version_key="TRAEFIK_VERSION",
+    packages={"traefik": "github.com/traefik/traefik/v3/cmd/traefik"},
+    ldflags=lambda v: f"-s -w -X github.com/traefik/traefik/v3/pkg/version.Version={v}",
+    stubs={"github.com/traefik/traefik/dynamic/ext": _TRAEFIK_EXT_STUB},
+)
+METALLB = gobuild.Component(
+    name="metallb", module="go.universe.tf/metallb", version_key="METALLB_VERSION",
+    packages={"controller": "go.universe.tf/metallb/controller", "speaker": "go.universe.tf/metallb/speaker"},
+)
+
+
+def _log(step: str) -> Path:
+    return gobuild.log_path(step)
+
+
+def testapp_images(log: Callable[[str], None]) -> list[str]:
+    src = REPO_ROOT / "tests" / "app"
+    tags = []
+    for version in TESTAPP_VERSIONS:
+        tag = f"{TESTAPP_REPO}:{version}"
+        tags.append(tag)
+        label = f"{tag}-src-{_source_digest(src)}"
+        if d.image_exists(label):
+            continue
+        out = gobuild.offline_dir() / f"testapp-{version}" / "testapp"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        env = _go_env()
+        _run_logged([_require_go(), "build", "-ldflags", f"-s -w -X main.builtVersion={version}", "-o", str(out), "."],
+                    src, env, _log("testapp"))
+        d.import_files(tag, [d.FileEntry("/testapp", out)], entrypoint=["/testapp"], log=_log("testapp"))
+        d.docker("tag", tag, label)
+        log(f"image        {tag}")
+    return tags
+
+
+def _source_digest(src: Path) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    for path in sorted(src.glob("*")):
+        if path.suffix in (".go", ".mod"):
+            h.update(path.name.encode() + path.read_bytes())
+    return h.hexdigest()[:10]
+
+
+def traefik_image(versions: dict[str, str], log: Callable[[str], None]) -> str:
+    tag = f"portico.local/traefik:{versions['TRAEFIK_VERSION']}"
+    if not d.image_exists(tag):
+        out = gobuild.build(TRAEFIK, versions, log)
+        d.import_files(tag, [d.FileEntry("/traefik", out / "traefik"),
+                             d.FileEntry("/etc/ssl/certs/.keep", data=b"", mode=0o644)],
+                       entrypoint=["/traefik"], log=_log("traefik"))
+        log(f"image        {tag}")
+    return tag
+
+
+def metallb_images(versions: dict[str, str], log: Callable[[str], None]) -> list[str]:
+    version = versions["METALLB_VERSION"]
+    tags = {f"quay.io/metallb/{b}:{version}": b for b in ("controller", "speaker")}
+    missing = [t for t in tags if not d.image_exists(t)]
+    if missing:
+        out = gobuild.build(METALLB, versions, log)
+        for tag in missing:
+            binary = tags[tag]
+            d.import_files(tag, [d.FileEntry(f"/{binary}", out / binary)], entrypoint=[f"/{binary}"],
+                           log=_log("metallb"))
+            log(f"image        {tag}")
+    return list(tags)
+
+
+def _apply(manifest: str | Path, server_side: bool = False) -> None:
+    args = ["apply"]
+    if server_side:
+        args += ["--server-side", "--force-conflicts"]
+    if isinstance(manifest, Path):
+        kind.kubectl(*args, "-f", str(manifest))
+    else:
+        kind.kubectl(*args, "-f", "-", input=manifest)
+
+
+def _wait_rollout(namespace: str, kind_name: str, timeout: int = 180) -> None:
+    proc = kind.kubectl("-n", namespace, "rollout", "status", kind_name, f"--timeout={timeout}s", check=False)
+    if proc.returncode != 0:
+        pods = kind.kubectl("-n", namespace, "get", "pods", "-o", "wide", check=False).stdout
+        raise ToolError(f"{kind_name} in {namespace} did not become ready: {proc.stderr.strip()}\n{pods}")
+
+
+def traefik_manifests(image: str) -> str:
+    ns = GATEWAY_NAMESPACE
+    rules = [
+        {"apiGroups": [""], "resources": ["services", "endpoints", "secrets", "nodes", "namespaces", "configmaps"],
+         "verbs": ["get", "list", "watch"]},
+        {"apiGroups": ["discovery.k8s.io"], "resources": ["endpointslices"], "verbs": ["get", "list", "watch"]},
+        {"apiGroups": ["extensions", "networking.k8s.io"], "resources": ["ingresses", "ingressclasses"],
+         "verbs": ["get", "list", "watch"]},
+        {"apiGroups": ["extensions", "networking.k8s.io"], "resources": ["ingresses/status"], "verbs": ["update"]},
+        {"apiGroups": ["gateway.networking.k8s.io"], "resources": ["*"], "verbs": ["get", "list", "watch"]},
+        {"apiGroups": ["gateway.networking.k8s.io"], "resources": ["*/status"], "verbs": ["update", "patch"]},
+    ]
+    args = ["--entryPoints.web.address=:8000", "--entryPoints.websecure.address=:8443",
+            "--entryPoints.websecure.http.tls=true", "--providers.kubernetesingress=true",
+            "--providers.kubernetesingress.ingressclass=traefik", "--providers.kubernetesgateway=true",
+            "--providers.kubernetesgateway.experimentalchannel=true", "--ping=true", "--log.level=INFO"]
+    docs = [
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}},
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "traefik", "namespace": ns}},
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "portico-traefik"},
+         "rules": rules},
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+         "metadata": {"name": "portico-traefik"},
+         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "portico-traefik"},
+         "subjects": [{"kind": "ServiceAccount", "name": "traefik", "namespace": ns}]},
+        {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "traefik", "namespace": ns},
+         "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "traefik"}},
+                  "template": {"metadata": {"labels": {"app": "traefik"}}, "spec": {
+                      "serviceAccountName": "traefik",
+                      "containers": [{
+                          "name": "traefik", "image": image, "imagePullPolicy": "Never", "args": args,
+                          "ports": [{"name": "web", "containerPort": 8000, "hostPort": 80},
+                                    {"name": "websecure", "containerPort": 8443, "hostPort": 443}],
+                          "readinessProbe": {"httpGet": {"path": "/ping", "port": 8080}, "periodSeconds": 2},
+                          "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
+                                              "runAsNonRoot": True, "runAsUser": 65532,
+                                              "capabilities": {"drop": ["ALL"]}}}]}}}},
+        {"apiVersion": "networking.k8s.io/v1", "kind": "IngressClass",
+         "metadata": {"name": "traefik", "annotations": {"ingressclass.kubernetes.io/is-default-class": "true"}},
+         "spec": {"controller": "traefik.io/ingress-controller"}},
+        {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "GatewayClass", "metadata": {"name": "traefik"},
+         "spec": {"controllerName": "traefik.io/gateway-controller"}},
+        {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway",
+         "metadata": {"name": GATEWAY_NAME, "namespace": ns},
+         "spec": {"gatewayClassName": "traefik", "listeners": [
+             {"name": "http", "protocol": "HTTP", "port": 8000, "allowedRoutes": {"namespaces": {"from": "All"}}}]}},
+    ]
+    return yaml.safe_dump_all(docs, sort_keys=False)
+
+
+def gateway_api_crds(versions: dict[str, str]) -> Path:
+    from portico.crdschema import module_dir
+
+    return module_dir("sigs.k8s.io/gateway-api", versions["GATEWAY_API_VERSION"]) / "config" / "crd" / "experimental"
+
+
+def _lb_pool() -> str:
+    net = json.loads(d.docker("network", "inspect", "kind").stdout)[0]
+    for cfg in net["IPAM"]["Config"]:
+        subnet = ipaddress.ip_network(cfg["Subnet"])
+        if subnet.version == 4:
+            top = subnet.broadcast_address
+            return f"{top - 55}-{top - 5}"
+    raise ToolError("the kind Docker network has no IPv4 subnet for MetalLB")
+
+
+def install_metallb(versions: dict[str, str], log: Callable[[str], None]) -> None:
+    from portico.crdschema import module_dir
+
+    manifest = module_dir("go.universe.tf/metallb", versions["METALLB_VERSION"]) / "config" / "manifests" / \
+        "metallb-native.yaml"
+    text = manifest.read_text().replace("imagePullPolicy: Always", "imagePullPolicy: Never")
+    _apply(text)
+    _wait_rollout("metallb-system", "deployment/controller")
+    _wait_rollout("metallb-system", "daemonset/speaker")
+    pool = yaml.safe_dump_all([
+        {"apiVersion": "metallb.io/v1beta1", "kind": "IPAddressPool",
+         "metadata": {"name": "portico", "namespace": "metallb-system"}, "spec": {"addresses": [_lb_pool()]}},
+        {"apiVersion": "metallb.io/v1beta1", "kind": "L2Advertisement",
+         "metadata": {"name": "portico", "namespace": "metallb-system"}},
+    ])
+    deadline = time.monotonic() + 90
+    while True:  # the webhook takes a moment after the controller is Ready
+        proc = kind.kubectl("apply", "-f", "-", input=pool, check=False)
+        if proc.returncode == 0:
+            break
+        if time.monotonic() > deadline:
+            raise ToolError(f"MetalLB pool not accepted: {proc.stderr.strip()}")
+        time.sleep(3)
+    log(f"metallb      L2 pool {_lb_pool()}")
+
+
+def install(log: Callable[[str], None] = print) -> None:
+    versions = load_versions()
+    images = [*testapp_images(log), traefik_image(versions, log), *metallb_images(versions, log)]
+    for image in images:
+        kind.load_image(image)
+    _apply(gateway_api_crds(versions), server_side=True)
+    _apply(traefik_manifests(images[len(TESTAPP_VERSIONS)]))
+    _wait_rollout(GATEWAY_NAMESPACE, "deployment/traefik")
+    log(f"traefik      IngressClass traefik, Gateway {GATEWAY_NAMESPACE}/{GATEWAY_NAME} on {kind.ENDPOINTS.http}")
+    install_metallb(versions, log)
