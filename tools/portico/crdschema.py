@@ -129,6 +129,15 @@ def module_dir(module: str, version: str, *, expected_sum: str | None = None) ->
     return Path(info["Dir"])
 
 
+def crd_dir_name(versions: dict[str, str] | None = None) -> str:
+    """A directory per set of CRD pins, so a version change never leaves stale schemas behind."""
+    import hashlib
+
+    pins = versions or load_versions()
+    key = json.dumps([CONVERTER_VERSION, *[(s.module, pins[s.version_key]) for s in CRD_SOURCES]])
+    return f"crds-{hashlib.sha256(key.encode()).hexdigest()[:10]}"
+
+
 def ensure_crd_schemas(dest_root: Path, *, force: bool = False, log: Callable[[str], None] = print) -> None:
     versions = load_versions()
     for source in CRD_SOURCES:

@@ -11,7 +11,7 @@ CRD manifests by `portico.crdschema` into `crds/<group>/<kind>_<version>.json`.
 
 Layout under `schema_root()`:
     v1.30.0-standalone-strict/deployment-apps-v1.json
-    crds/gateway.networking.k8s.io/httproute_v1.json
+    crds-<pins digest>/gateway.networking.k8s.io/httproute_v1.json
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from importlib import metadata, resources
 from pathlib import Path
 from typing import Any, Iterator
 
+from portico.crdschema import crd_dir_name
 from portico.errors import ToolError
 from portico.toolchain import cache_dir, load_versions
 
@@ -52,7 +53,7 @@ def kubeconform_locations(root: Path | None = None) -> list[str]:
     return [
         f"{base}/{{{{.NormalizedKubernetesVersion}}}}-standalone{{{{.StrictSuffix}}}}/"
         "{{.ResourceKind}}{{.KindSuffix}}.json",
-        f"{base}/crds/{{{{.Group}}}}/{{{{.ResourceKind}}}}_{{{{.ResourceAPIVersion}}}}.json",
+        f"{base}/{crd_dir_name()}/{{{{.Group}}}}/{{{{.ResourceKind}}}}_{{{{.ResourceAPIVersion}}}}.json",
     ]
 
 
@@ -151,7 +152,7 @@ def ensure_schemas(*, force: bool = False, log=print) -> Path:
         count = build_kubernetes_version(minor, root)
         marker.write_text(str(count))
         log(f"schemas      v{minor}     {count} standalone strict kind schemas")
-    from portico import crdschema  # local import: crdschema needs the tools dir only on build
+    from portico import crdschema
 
-    crdschema.ensure_crd_schemas(root / "crds", force=force, log=log)
+    crdschema.ensure_crd_schemas(root / crdschema.crd_dir_name(), force=force, log=log)
     return root

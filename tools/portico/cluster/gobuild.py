@@ -80,9 +80,11 @@ def build(component: Component, versions: dict[str, str], log: Callable[[str], N
             wrapper = Path(tmp) / "wrapper"
             write_wrapper_module(wrapper, component.module, version, env,
                                  packages=list(component.packages.values()), local=local)
-            _run_logged([go, "mod", "tidy"], wrapper, env, logfile)
+            # No `go mod tidy`: it resolves the test imports of every dependency too,
+            # and some of those modules are gone from the proxy (Traefik's DNS providers).
+            # -mod=mod resolves just what the build imports, at the module's own versions.
             for binary, package in component.packages.items():
-                cmd = [go, "build", "-o", str(partial / binary), "-ldflags", component.ldflags(version)]
+                cmd = [go, "build", "-mod=mod", "-o", str(partial / binary), "-ldflags", component.ldflags(version)]
                 if component.tags:
                     cmd += ["-tags", ",".join(component.tags)]
                 _run_logged([*cmd, package], wrapper, env, logfile)

@@ -41,6 +41,26 @@ class Endpoints:
 ENDPOINTS = Endpoints(f"http://127.0.0.1:{HTTP_PORT}", f"https://127.0.0.1:{HTTPS_PORT}", NODE_PORTS)
 
 
+def lacks_sys_resource() -> bool:
+    """True where CAP_SYS_RESOURCE is outside the capability bounding set (some sandboxes, user namespaces)."""
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        return False
+    for line in status.splitlines():
+        if line.startswith("CapBnd:"):
+            return not (int(line.split()[1], 16) >> 24) & 1
+    return False
+
+
+# Without CAP_SYS_RESOURCE nothing in the node may lower oom_score_adj, and runc
+# fails every pod sandbox (kubelet asks -998). containerd's switch for rootless
+# nodes clamps the value instead, as kind's entrypoint does inside user namespaces.
+RESTRICT_OOM_SCORE_ADJ = """[plugins."io.containerd.grpc.v1.cri"]
+  restrict_oom_score_adj = true
+"""
+
+
 def kind_config(image: str, kubernetes_version: str) -> dict:
     mappings = [{"containerPort": 80, "hostPort": HTTP_PORT, "listenAddress": "127.0.0.1"},
                 {"containerPort": 443, "hostPort": HTTPS_PORT, "listenAddress": "127.0.0.1"}]
@@ -48,7 +68,7 @@ def kind_config(image: str, kubernetes_version: str) -> dict:
     kubelet_patch = {"kind": "KubeletConfiguration", "apiVersion": "kubelet.config.k8s.io/v1beta1",
                      # kubelet 1.35+ refuses cgroup v1 hosts unless told otherwise.
                      "failCgroupV1": False}
-    return {
+    config = {
         "kind": "Cluster",
         "apiVersion": "kind.x-k8s.io/v1alpha4",
         "name": CLUSTER,
@@ -57,6 +77,9 @@ def kind_config(image: str, kubernetes_version: str) -> dict:
                    "labels": {"ingress-ready": "true"},
                    "kubeadmConfigPatches": [yaml.safe_dump(kubelet_patch)]}],
     }
+    if lacks_sys_resource():
+        config["containerdConfigPatches"] = [RESTRICT_OOM_SCORE_ADJ]
+    return config
 
 
 def kubeconfig_path() -> Path:

@@ -226,7 +226,9 @@ def build(log: Callable[[str], None] = print) -> str:
             f"sync-in {overlay} /", f"copy-in {script} /tmp", 'chroot "$1" sh /tmp/customize.sh',
             'rm -f "$1/tmp/customize.sh"'])
         base = f"{tag}-base"
-        d.import_tarball(base, rootfs, ["ENV container=docker", "STOPSIGNAL SIGRTMIN+3",
+        # kind's base image also sets STOPSIGNAL SIGRTMIN+3, which `docker import` cannot; it only
+        # matters for `docker stop`, and kind removes nodes with `docker rm -f`.
+        d.import_tarball(base, rootfs, ["ENV container=docker",
                                         'ENTRYPOINT ["/usr/local/bin/entrypoint", "/sbin/init"]'], log=_log("node-image"))
         log(f"node base    {base}")
         _preload(base, tag, images)
