@@ -1,0 +1,106 @@
+"""The load generator against the real test app on 127.0.0.1 (no cluster needed)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from portico.load import LoadGenerator, Target, percentile
+
+APP_SRC = Path(__file__).resolve().parent / "app"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def app_binary(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("app") / "testapp"
+    subprocess.run(["go", "build", "-ldflags", "-X main.builtVersion=9.9.9", "-o", str(out), "."], cwd=APP_SRC,
+                   check=True, env={**os.environ, "CGO_ENABLED": "0"})
+    return out
+
+
+def start_app(binary: Path, port: int, **env: str) -> subprocess.Popen:
+    proc = subprocess.Popen([str(binary)], env={**os.environ, "PORT": str(port), **env},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(50):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return proc
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise AssertionError("test app did not start")
+
+
+def test_steady_load_counts_versions_and_latency(app_binary):
+    port = free_port()
+    app = start_app(app_binary, port, POD_NAME="pod-a")
+    try:
+        gen = LoadGenerator([Target("direct", f"http://127.0.0.1:{port}/x")], rate_per_target=60, max_seconds=10)
+        gen.start()
+        time.sleep(2)
+        run = gen.stop()
+    finally:
+        app.terminate()
+        app.wait()
+    assert 90 <= len(run.samples) <= 150  # 60/s for 2 s, give or take scheduling
+    assert run.failures() == {}
+    assert {s.version for s in run.samples} == {"9.9.9"} and {s.pod for s in run.samples} == {"pod-a"}
+    assert {s.mode for s in run.samples} == {"keepalive", "fresh"}
+    assert 0 < percentile([s.latency for s in run.samples], 0.5) < 0.5
+
+
+def test_refused_connections_are_counted_as_such():
+    port = free_port()  # nothing listens there
+    gen = LoadGenerator([Target("nothing", f"http://127.0.0.1:{port}/")], rate_per_target=20, max_seconds=1)
+    gen.start()
+    time.sleep(0.6)
+    run = gen.stop()
+    assert run.samples and set(run.failures()) == {"refused"}
+
+
+def test_an_abrupt_exit_is_caught_and_a_drain_is_not(app_binary):
+    """The negative control in miniature: DRAIN=false drops in-flight requests on SIGTERM."""
+    results = {}
+    for drain in ("true", "false"):
+        port = free_port()
+        app = start_app(app_binary, port, DRAIN=drain)
+        gen = LoadGenerator([Target("slow", f"http://127.0.0.1:{port}/?delay=300ms")], rate_per_target=40,
+                            max_seconds=10)
+        gen.start()
+        time.sleep(1.0)
+        app.send_signal(signal.SIGTERM)
+        app.wait(timeout=10)
+        time.sleep(0.3)
+        run = gen.stop()
+        in_flight = [s for s in run.samples if s.error in ("eof", "reset")]
+        results[drain] = len(in_flight)
+    assert results["false"] > 0, "an abrupt exit must drop in-flight requests"
+    assert results["true"] == 0, "a draining server finishes what is in flight"
+
+
+def test_bounds_stop_the_run_by_themselves(app_binary):
+    port = free_port()
+    app = start_app(app_binary, port)
+    try:
+        gen = LoadGenerator([Target("t", f"http://127.0.0.1:{port}/")], rate_per_target=200, max_seconds=30,
+                            max_requests=50)
+        gen.start()
+        time.sleep(1.5)
+        assert gen.should_stop()
+        run = gen.stop()
+    finally:
+        app.terminate()
+        app.wait()
+    assert 50 <= len(run.samples) <= 60
