@@ -10,6 +10,8 @@
 //	STARTUP_DELAY   wait this long before listening, e.g. "5s"
 //	FAIL_READINESS  "true": /readyz always answers 503
 //	DRAIN           "false": on SIGTERM exit at once instead of draining
+//	DRAIN_WAIT      how long a draining server waits for clients to use (and so
+//	                close) their kept-alive connections (default 3s)
 //
 // Endpoints: / and anything else (JSON: version, pod, path), /healthz, /readyz.
 // ?delay=250ms holds a response, to keep requests in flight during a rollout.
@@ -20,6 +22,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -51,6 +54,10 @@ func main() {
 	port := env("PORT", "8080")
 	failReadiness := env("FAIL_READINESS", "false") == "true"
 	drain := env("DRAIN", "true") != "false"
+	drainWait, err := time.ParseDuration(env("DRAIN_WAIT", "3s"))
+	if err != nil {
+		log.Fatalf("DRAIN_WAIT: %v", err)
+	}
 
 	if delay, err := time.ParseDuration(env("STARTUP_DELAY", "0s")); err == nil && delay > 0 {
 		log.Printf("starting slowly: %s", delay)
@@ -58,6 +65,7 @@ func main() {
 	}
 
 	var terminating atomic.Bool
+	var open atomic.Int64 // connections not yet closed
 	mux := http.NewServeMux()
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.WriteHeader(http.StatusOK)
@@ -74,13 +82,26 @@ func main() {
 		if d, err := time.ParseDuration(r.URL.Query().Get("delay")); err == nil && d > 0 && d <= 10*time.Second {
 			time.Sleep(d)
 		}
+		if terminating.Load() {
+			// Draining: answer, then close, so keep-alive clients reconnect to a
+			// live pod instead of racing a close of their idle connection.
+			w.Header().Set("Connection", "close")
+		}
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("X-Version", version)
 		w.Header().Set("X-Pod", pod)
 		_ = json.NewEncoder(w).Encode(reply{Version: version, Pod: pod, Path: r.URL.Path})
 	})
 
-	server := &http.Server{Addr: ":" + port, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	server := &http.Server{Addr: ":" + port, Handler: mux, ReadHeaderTimeout: 10 * time.Second,
+		ConnState: func(_ net.Conn, state http.ConnState) {
+			switch state {
+			case http.StateNew:
+				open.Add(1)
+			case http.StateClosed, http.StateHijacked:
+				open.Add(-1)
+			}
+		}}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -92,8 +113,14 @@ func main() {
 			log.Printf("SIGTERM: exiting without draining")
 			os.Exit(0)
 		}
-		// Stop accepting, let in-flight requests finish, close idle keep-alives.
-		log.Printf("SIGTERM: draining")
+		// Keep serving existing connections, each one's next response closing it;
+		// give clients a moment to send it, then stop accepting and let in-flight
+		// requests finish. Closing idle keep-alives at once would race clients.
+		log.Printf("SIGTERM: draining %d connections", open.Load())
+		deadline := time.Now().Add(drainWait)
+		for open.Load() > 0 && time.Now().Before(deadline) {
+			time.Sleep(50 * time.Millisecond)
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
 		defer cancel()
 		if err := server.Shutdown(ctx); err != nil {

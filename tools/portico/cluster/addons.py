@@ -24,6 +24,7 @@ from portico.errors import ToolError
 from portico.toolchain import REPO_ROOT, _go_env, _require_go, _run_logged, load_versions
 
 TESTAPP_REPO = "portico.local/testapp"
+IMAGE_FORMAT = 2  # bump when how the images are assembled changes
 TESTAPP_VERSIONS = ("1.0.0", "2.0.0")
 GATEWAY_NAMESPACE = "traefik"
 GATEWAY_NAME = "portico"
@@ -59,7 +60,7 @@ def testapp_images(log: Callable[[str], None]) -> list[str]:
     for version in TESTAPP_VERSIONS:
         tag = f"{TESTAPP_REPO}:{version}"
         tags.append(tag)
-        label = f"{tag}-src-{_source_digest(src)}"
+        label = f"{tag}-src-{_source_digest(src)}-{IMAGE_FORMAT}"
         if d.image_exists(label):
             continue
         out = gobuild.offline_dir() / f"testapp-{version}" / "testapp"
@@ -67,7 +68,9 @@ def testapp_images(log: Callable[[str], None]) -> list[str]:
         env = _go_env()
         _run_logged([_require_go(), "build", "-ldflags", f"-s -w -X main.builtVersion={version}", "-o", str(out), "."],
                     src, env, _log("testapp"))
-        d.import_files(tag, [d.FileEntry("/testapp", out)], entrypoint=["/testapp"], log=_log("testapp"))
+        # A numeric non-root user, so the chart's runAsNonRoot default admits it.
+        d.import_files(tag, [d.FileEntry("/testapp", out)], entrypoint=["/testapp"], user="65532:65532",
+                       log=_log("testapp"))
         d.docker("tag", tag, label)
         log(f"image        {tag}")
     return tags
@@ -89,7 +92,7 @@ def traefik_image(versions: dict[str, str], log: Callable[[str], None]) -> str:
         out = gobuild.build(TRAEFIK, versions, log)
         d.import_files(tag, [d.FileEntry("/traefik", out / "traefik"),
                              d.FileEntry("/etc/ssl/certs/.keep", data=b"", mode=0o644)],
-                       entrypoint=["/traefik"], log=_log("traefik"))
+                       entrypoint=["/traefik"], user="65532:65532", log=_log("traefik"))
         log(f"image        {tag}")
     return tag
 
@@ -175,10 +178,12 @@ def traefik_manifests(image: str) -> str:
     return yaml.safe_dump_all(docs, sort_keys=False)
 
 
-def gateway_api_crds(versions: dict[str, str]) -> Path:
+def gateway_api_crds(versions: dict[str, str]) -> str:
+    """The experimental channel's CRDs (TLSRoute, TCPRoute too), without the kustomization file."""
     from portico.crdschema import module_dir
 
-    return module_dir("sigs.k8s.io/gateway-api", versions["GATEWAY_API_VERSION"]) / "config" / "crd" / "experimental"
+    root = module_dir("sigs.k8s.io/gateway-api", versions["GATEWAY_API_VERSION"]) / "config" / "crd" / "experimental"
+    return "\n---\n".join(p.read_text() for p in sorted(root.glob("gateway.networking.k8s.io_*.yaml")))
 
 
 def _lb_pool() -> str:

@@ -54,7 +54,7 @@ class FileEntry:
 
 def import_files(tag: str, entries: Sequence[FileEntry], *, entrypoint: Sequence[str] | None = None,
                  env: Iterable[str] = ("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",),
-                 log: Path | None = None) -> None:
+                 user: str | None = None, log: Path | None = None) -> None:
     """A FROM-scratch image holding just these files (directories are created)."""
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w") as tar:
@@ -81,6 +81,8 @@ def import_files(tag: str, entries: Sequence[FileEntry], *, entrypoint: Sequence
     if entrypoint:
         quoted = ", ".join(f'"{part}"' for part in entrypoint)
         changes += ["--change", f"ENTRYPOINT [{quoted}]"]
+    if user:
+        changes += ["--change", f"USER {user}"]
     docker("import", *changes, "-", tag, input=buf.getvalue(), log=log)
 
 

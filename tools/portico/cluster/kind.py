@@ -99,6 +99,12 @@ def exists() -> bool:
     return CLUSTER in _kind("get", "clusters").stdout.split()
 
 
+def node_running() -> bool:
+    """kind nodes do not come back after a Docker restart; a stopped node means recreate."""
+    proc = d.docker("inspect", "-f", "{{.State.Running}}", f"{CLUSTER}-control-plane", check=False)
+    return proc.returncode == 0 and proc.stdout.strip() == b"true"
+
+
 def kubectl(*args: str, input: str | None = None, check: bool = True) -> subprocess.CompletedProcess:
     proc = subprocess.run([tool_path("kubectl"), "--kubeconfig", str(kubeconfig_path()), *args], input=input,
                           capture_output=True, text=True)
@@ -110,6 +116,9 @@ def kubectl(*args: str, input: str | None = None, check: bool = True) -> subproc
 def up(image: str | None = None, log: Callable[[str], None] = print) -> Endpoints:
     d.require_daemon()
     started = time.monotonic()
+    if exists() and not node_running():
+        log(f"cluster      {CLUSTER} exists but its node is stopped (Docker restarted?): recreating")
+        _kind("delete", "cluster", "--name", CLUSTER)
     if exists():
         _kind("export", "kubeconfig", "--name", CLUSTER, "--kubeconfig", str(kubeconfig_path()))
         log(f"cluster      {CLUSTER} already up")
