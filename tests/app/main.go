@@ -14,6 +14,7 @@
 //	                close) their kept-alive connections (default 3s)
 //
 // Endpoints: / and anything else (JSON: version, pod, path), /healthz, /readyz.
+// `testapp get URL` is a client instead (for helm test hooks).
 // ?delay=250ms holds a response, to keep requests in flight during a rollout.
 package main
 
@@ -21,6 +22,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"log"
 	"net"
 	"net/http"
@@ -47,7 +49,28 @@ func env(key, fallback string) string {
 	return fallback
 }
 
+// get is the client mode (`testapp get URL`), for helm test hooks on clusters
+// with no registry: GET the URL, print the body, exit non-zero unless 2xx.
+func get(url string) int {
+	client := &http.Client{Timeout: 5 * time.Second}
+	resp, err := client.Get(url)
+	if err != nil {
+		log.Printf("GET %s: %v", url, err)
+		return 1
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(os.Stdout, resp.Body)
+	if resp.StatusCode/100 != 2 {
+		log.Printf("GET %s: %s", url, resp.Status)
+		return 1
+	}
+	return 0
+}
+
 func main() {
+	if len(os.Args) == 3 && os.Args[1] == "get" {
+		os.Exit(get(os.Args[2]))
+	}
 	hostname, _ := os.Hostname()
 	version := env("VERSION", builtVersion)
 	pod := env("POD_NAME", hostname)

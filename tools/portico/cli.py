@@ -115,6 +115,49 @@ def cmd_matrix(args: argparse.Namespace) -> int:
     return EXIT_OK if result.ok else EXIT_FINDINGS
 
 
+def _target(raw: str):
+    from portico.load import Target
+
+    name, sep, rest = raw.partition("=")
+    if not sep or not rest.startswith("http://"):
+        raise argparse.ArgumentTypeError(f"expected NAME=http://ADDRESS[:PORT]/PATH[@HOST], got {raw!r}")
+    url, _, host = rest.partition("@")
+    return Target(name, url, host or None)
+
+
+def _values_file(raw: str) -> dict:
+    import yaml
+
+    path = _existing_path("values file")(raw)
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise argparse.ArgumentTypeError(f"{raw}: not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise argparse.ArgumentTypeError(f"{raw}: a values file must hold a mapping")
+    return data
+
+
+def cmd_upgrade_check(args: argparse.Namespace) -> int:
+    import json
+
+    from portico import upgrade_check as uc
+
+    cluster = uc.Cluster(args.kubeconfig)
+    before = uc.Step(args.from_chart or args.chart, tuple(args.values + args.from_values), args.from_label)
+    after = uc.Step(args.chart, tuple(args.values + args.to_values), args.to_label)
+    report, run = uc.upgrade_check(cluster, args.scenario, args.release, args.namespace, before, after, args.target,
+                                   expected_version=args.expect_version, rate=args.rate, settle=args.settle)
+    print(uc.render_text(report))
+    if args.json:
+        args.json.write_text(json.dumps(uc.to_json(report), indent=2))
+    if args.junit:
+        uc.write_junit([report], args.junit)
+    if args.plot:
+        uc.plot(report, run, args.plot)
+    return EXIT_OK if report.passed else EXIT_FINDINGS
+
+
 def _not_yet(issue: int) -> Handler:
     def handler(args: argparse.Namespace) -> int:
         raise PorticoError(f"`portico {args.command}` is not implemented yet (tracked in issue {issue})")
@@ -188,8 +231,30 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("smoke", help="install scenarios on a cluster and reach every exposure")
     p.set_defaults(handler=_not_yet(6))
 
-    p = sub.add_parser("upgrade-check", help="helm upgrade under load and count every failed request")
-    p.set_defaults(handler=_not_yet(6))
+    p = sub.add_parser("upgrade-check", help="helm upgrade under load and count every failed request",
+                       description="Install CHART at version A, load every --target, helm upgrade to B, keep the "
+                                   "load through the rollout and a settle time; pass on zero failed requests and a "
+                                   "completed version switch. Any chart, any cluster (KUBECONFIG).")
+    p.add_argument("chart", type=_existing_path("chart"))
+    p.add_argument("--release", required=True)
+    p.add_argument("--namespace", required=True)
+    p.add_argument("-f", "--values", type=_values_file, action="append", default=[], help="values for both sides")
+    p.add_argument("--from-values", type=_values_file, action="append", default=[], help="values of version A")
+    p.add_argument("--to-values", type=_values_file, action="append", default=[], help="values of version B")
+    p.add_argument("--from-chart", type=_existing_path("chart"), help="chart of version A (default: CHART)")
+    p.add_argument("--target", type=_target, action="append", required=True, metavar="NAME=URL[@HOST]",
+                   help="where to send load (loopback or addresses of this test's own cluster)")
+    p.add_argument("--expect-version", help="the X-Version B answers with; the switch must complete to it")
+    p.add_argument("--rate", type=float, default=60.0, help="requests per second per target (default 60)")
+    p.add_argument("--settle", type=float, default=5.0, help="seconds of load after the old pods are gone")
+    p.add_argument("--scenario", default="upgrade")
+    p.add_argument("--from-label", default="A")
+    p.add_argument("--to-label", default="B")
+    p.add_argument("--kubeconfig", type=Path, default=None)
+    p.add_argument("--json", type=Path)
+    p.add_argument("--junit", type=Path)
+    p.add_argument("--plot", type=Path, help="PNG: requests per second, failures and ready pods over time")
+    p.set_defaults(handler=cmd_upgrade_check)
 
     p = sub.add_parser("cluster", help="manage the local kind cluster (up, down, status, load-image, build)",
                        description="A one-node kind cluster on 127.0.0.1 with Traefik (Ingress + Gateway API) and "

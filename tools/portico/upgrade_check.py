@@ -215,7 +215,7 @@ def summarise(scenario: str, release: str, namespace: str, before: Step, after: 
 
 def upgrade_check(cluster: Cluster, scenario: str, release: str, namespace: str, before: Step, after: Step,
                   targets: list[Target], *, expected_version: str | None = None, rate: float = 60.0,
-                  settle: float = 5.0, warmup: float = 3.0, max_seconds: float = 300.0,
+                  settle: float = 5.0, warmup: float = 3.0, max_seconds: float = 300.0, min_requests: int = 0,
                   log: Callable[[str], None] = print) -> tuple[UpgradeReport, Run]:
     cluster.helm_values("install", release, before, namespace)
     wait_answering(targets)
@@ -232,6 +232,8 @@ def upgrade_check(cluster: Cluster, scenario: str, release: str, namespace: str,
         wait_old_pods_gone(watcher)
         finished = time.monotonic() - gen.t0
         time.sleep(settle)
+        while len(gen.samples) < min_requests and not gen.should_stop():
+            time.sleep(0.5)  # keep the new version under load until the request floor is met
     finally:
         run = gen.stop()
         pods = watcher.stop()
@@ -283,3 +285,34 @@ def plot(report: UpgradeReport, run: Run, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=100)
     plt.close(fig)
+
+
+def render_text(report: UpgradeReport) -> str:
+    verdict = "PASS" if report.passed else "FAIL"
+    lines = [f"{verdict} {report.scenario}: {report.from_label} -> {report.to_label}: {report.requests} requests, "
+             f"{report.failed} failed {report.failures or ''}, rollout {report.rollout_seconds:.1f}s, "
+             f"final versions {report.final_versions} (switch {'completed' if report.switch_completed else 'NOT completed'})"]
+    for t in report.targets:
+        lines.append(f"  {t.name:<10} {t.requests:>6} requests  failures {t.failures or 0}  p50 {t.p50_ms:.1f} ms  "
+                     f"p99 {t.p99_ms:.1f} ms  versions {t.versions}")
+    lines.append("  timeline: " + ", ".join(f"{event} {version} at {t:.1f}s" for t, event, version
+                                            in report.version_timeline))
+    return "\n".join(lines)
+
+
+def write_junit(reports: list[UpgradeReport], path: Path) -> None:
+    from xml.etree import ElementTree as ET
+
+    suite = ET.Element("testsuite", name="portico-upgrade-check", tests=str(len(reports)),
+                       failures=str(sum(1 for r in reports if not r.passed)))
+    for r in reports:
+        case = ET.SubElement(suite, "testcase", classname="upgrade-check", name=r.scenario,
+                             time=f"{r.duration:.1f}")
+        if not r.passed:
+            failure = ET.SubElement(case, "failure", message=f"{r.failed} failed requests {r.failures}; "
+                                                              f"switch completed: {r.switch_completed}")
+            failure.text = render_text(r)
+    root = ET.Element("testsuites")
+    root.append(suite)
+    ET.indent(root)
+    path.write_text(ET.tostring(root, encoding="unicode", xml_declaration=True))

@@ -1,0 +1,128 @@
+"""Zero-downtime: helm upgrade under load drops nothing with the chart's defaults,
+and the unsafe negative control is caught (cluster marker).
+
+Each scenario keeps >= 50 req/s on each of three exposures (NodePort, Ingress,
+HTTPRoute), half on kept-alive and half on fresh connections, through the
+rollout and a settle time, with at least 5,000 requests per upgrade.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+
+from portico import upgrade as upgrade_mod
+from portico import upgrade_check as uc
+from portico.cluster import addons, kind
+from portico.load import Target
+from tests.cluster.test_cluster import APP, merge
+from tests.conftest import CHART, REPO
+
+pytestmark = pytest.mark.cluster
+
+NODE_PORT = 30002
+HOST = "upgrade.portico.test"
+BASE = merge(APP, {
+    "replicaCount": 2,
+    "service": {"type": "NodePort", "ports": [{"name": "http", "port": 80, "targetPort": "http",
+                                               "nodePort": NODE_PORT}]},
+    "expose": {"via": ["ingress", "httpRoute"], "hosts": [{"host": HOST, "paths": [{"path": "/"}]}]},
+    "ingress": {"className": "traefik"},
+    "httpRoute": {"parentRefs": [{"name": addons.GATEWAY_NAME, "namespace": addons.GATEWAY_NAMESPACE,
+                                  "sectionName": "http"}]},
+})
+# The chart's own defaults for the rollout (APP shortens them for quick installs).
+DEFAULTS = {"lifecycle": {"preStop": {"seconds": 10}}, "terminationGracePeriodSeconds": 30}
+UNSAFE = {"strategy": {"rollingUpdate": {"maxSurge": 0, "maxUnavailable": "100%"}},
+          "probes": {"readiness": {"enabled": False}}, "lifecycle": {"preStop": {"mode": "none"}},
+          "podDisruptionBudget": {"enabled": False}}
+RATE = 60
+MIN_REQUESTS = 5000
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    kind.up()
+    return uc.Cluster(kind.kubeconfig_path())
+
+
+def targets() -> list[Target]:
+    return [Target("nodeport", f"http://127.0.0.1:{NODE_PORT}/"),
+            Target("ingress", f"{kind.ENDPOINTS.http}/ingress", HOST),
+            Target("httproute", f"{kind.ENDPOINTS.http}/route", HOST)]
+
+
+def version(v: str) -> dict:
+    return {"env": {"VERSION": v}}
+
+
+def run_scenario(cluster, name, before, after, expected, out_dir):
+    release = f"up-{name}"
+    try:
+        report, run = uc.upgrade_check(cluster, name, release, release, before, after, targets(),
+                                       expected_version=expected, rate=RATE, min_requests=MIN_REQUESTS)
+    finally:
+        subprocess.run(["true"])
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / f"{name}.json").write_text(json.dumps(uc.to_json(report), indent=2))
+    uc.plot(report, run, out_dir / f"{name}.png")
+    cluster.helm("uninstall", release, "--namespace", release, "--wait")
+    cluster.kubectl("delete", "namespace", release, "--wait=false", check=False)
+    print(uc.render_text(report))
+    return report
+
+
+@pytest.fixture(scope="module")
+def out_dir():
+    return REPO / "out" / "upgrade-check"
+
+
+def step(label: str, *layers: dict, chart=CHART) -> uc.Step:
+    return uc.Step(chart, (BASE, DEFAULTS, *layers), label)
+
+
+def assert_zero_downtime(report: uc.UpgradeReport) -> None:
+    assert report.requests >= MIN_REQUESTS
+    for t in report.targets:
+        assert t.requests / max(report.duration, 1) >= 50 * 0.9, f"{t.name}: rate below 50 req/s"
+    assert report.failed == 0, uc.render_text(report)
+    assert report.switch_completed, uc.render_text(report)
+
+
+def test_image_change_drops_nothing(cluster, out_dir):
+    report = run_scenario(cluster, "image-change", step("image 1.0.0", {"image": {"tag": "1.0.0"}}),
+                          step("image 2.0.0", {"image": {"tag": "2.0.0"}}), "2.0.0", out_dir)
+    assert_zero_downtime(report)
+    assert {"1.0.0", "2.0.0"} <= {v for _, _, v in report.version_timeline}
+
+
+def test_config_only_change_drops_nothing(cluster, out_dir):
+    report = run_scenario(cluster, "config-change", step("config a", version("config-a")),
+                          step("config b", version("config-b")), "config-b", out_dir)
+    assert_zero_downtime(report)
+
+
+def test_scale_down_drops_nothing(cluster, out_dir):
+    report = run_scenario(cluster, "scale-change", step("4 replicas", version("scale"), {"replicaCount": 4}),
+                          step("2 replicas", version("scale"), {"replicaCount": 2}), "scale", out_dir)
+    assert_zero_downtime(report)
+    assert max(p.terminating for p in report.pods) >= 1, "the scale-down terminated no pod under load"
+
+
+def test_upgrade_from_the_previous_chart_release(cluster, out_dir):
+    first = subprocess.run(["git", "-C", str(REPO), "log", "--diff-filter=A", "--format=%H", "--",
+                            "charts/portico/Chart.yaml"], capture_output=True, text=True, check=True).stdout.split()
+    previous = upgrade_mod.resolve(f"git:{first[-1]}", CHART, source=str(CHART / "Chart.yaml"))
+    report = run_scenario(cluster, "previous-release", step(f"chart {previous.label}", version("previous"),
+                                                            chart=previous.path),
+                          step("chart (this commit)", version("current")), "current", out_dir)
+    assert_zero_downtime(report)
+
+
+def test_negative_control_unsafe_values_are_caught(cluster, out_dir):
+    report = run_scenario(cluster, "unsafe-negative-control", step("unsafe a", UNSAFE, version("unsafe-a")),
+                          step("unsafe b", UNSAFE, version("unsafe-b")), "unsafe-b", out_dir)
+    assert report.failed > 0, "the check must catch a chart that drops requests"
+    assert not report.passed
