@@ -158,6 +158,31 @@ def cmd_upgrade_check(args: argparse.Namespace) -> int:
     return EXIT_OK if report.passed else EXIT_FINDINGS
 
 
+def cmd_smoke(args: argparse.Namespace) -> int:
+    import json
+
+    from portico import smoke
+    from portico.upgrade_check import Cluster
+
+    scenarios, common = smoke.load(args.smoke_file)
+    if args.only:
+        unknown = set(args.only) - {s.name for s in scenarios}
+        if unknown:
+            raise InputError(f"no such scenario(s): {', '.join(sorted(unknown))}", source=str(args.smoke_file))
+        scenarios = [s for s in scenarios if s.name in args.only]
+    settings = smoke.Settings(chart=args.chart, http=args.http, https=args.https, client_image=args.client_image,
+                              client_command=tuple(args.client_command.split()), common=(common,) if common else ())
+    started = __import__("time").monotonic()
+    results = smoke.run_all(smoke.Runner(Cluster(args.kubeconfig), settings), scenarios, parallel=args.parallel)
+    print(smoke.render_table(results))
+    print(f"wall time {__import__('time').monotonic() - started:.0f}s")
+    if args.json:
+        args.json.write_text(json.dumps(smoke.to_json(results), indent=2))
+    if args.junit:
+        smoke.write_junit(results, args.junit)
+    return EXIT_OK if all(r.passed for r in results) else EXIT_FINDINGS
+
+
 def _not_yet(issue: int) -> Handler:
     def handler(args: argparse.Namespace) -> int:
         raise PorticoError(f"`portico {args.command}` is not implemented yet (tracked in issue {issue})")
@@ -228,8 +253,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(handler=cmd_matrix)
 
-    p = sub.add_parser("smoke", help="install scenarios on a cluster and reach every exposure")
-    p.set_defaults(handler=_not_yet(6))
+    p = sub.add_parser("smoke", help="install scenarios on a cluster and reach every exposure",
+                       description="Each scenario of SMOKE_FILE in its own namespace, several at a time: helm install "
+                                   "--wait, reach it through its exposure, check the answer came from the release's "
+                                   "pods, helm test, uninstall, check nothing is left. Any cluster (KUBECONFIG).")
+    p.add_argument("chart", type=_existing_path("chart"))
+    p.add_argument("smoke_file", type=_existing_path("smoke file"))
+    p.add_argument("--only", action="append", help="run only this scenario (repeatable)")
+    p.add_argument("--parallel", type=int, default=3)
+    p.add_argument("--http", default="http://127.0.0.1:18080", help="HTTP entrypoint of the ingress/gateway")
+    p.add_argument("--https", default="https://127.0.0.1:18443", help="HTTPS entrypoint")
+    p.add_argument("--client-image", default="busybox:1.37", help="image for in-cluster requests")
+    p.add_argument("--client-command", default="wget -q -O - -T 5", help="its command; the URL is appended")
+    p.add_argument("--kubeconfig", type=Path, default=None)
+    p.add_argument("--json", type=Path)
+    p.add_argument("--junit", type=Path)
+    p.set_defaults(handler=cmd_smoke)
 
     p = sub.add_parser("upgrade-check", help="helm upgrade under load and count every failed request",
                        description="Install CHART at version A, load every --target, helm upgrade to B, keep the "

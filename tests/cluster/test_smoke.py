@@ -1,0 +1,50 @@
+"""`portico smoke` over the chart's ci/smoke.yaml on the local cluster (cluster marker)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from portico.cluster import addons, kind
+from tests.conftest import CHART, REPO
+
+pytestmark = pytest.mark.cluster
+
+
+def test_every_smoke_scenario_passes(tmp_path):
+    kind.up()
+    report = tmp_path / "smoke.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "portico.cli", "smoke", str(CHART), str(CHART / "ci" / "smoke.yaml"),
+         "--kubeconfig", str(kind.kubeconfig_path()), "--client-image", f"{addons.TESTAPP_REPO}:1.0.0",
+         "--client-command", "/testapp get", "--json", str(report), "--junit", str(REPO / "out" / "smoke-junit.xml")],
+        capture_output=True, text=True, timeout=900)
+    print(proc.stdout)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    results = json.loads(report.read_text())
+    assert len(results) == 12 and all(r["passed"] for r in results)
+    # Every reachable scenario was answered by one of its own release's pods.
+    assert all(r["answered_by"] for r in results if r["scenario"] != "externalname")
+
+
+def test_smoke_fails_when_the_exposure_does_not_answer(tmp_path):
+    """Negative control: a route to a host nothing serves must fail the scenario, not pass it."""
+    kind.up()
+    bad = tmp_path / "smoke.yaml"
+    bad.write_text((CHART / "ci" / "smoke.yaml").read_text().split("scenarios:")[0] + """scenarios:
+  wrong-host:
+    reach: ingress
+    host: nobody.portico.test
+    values:
+      expose: {via: [ingress], hosts: [{host: somebody.portico.test, paths: [{path: /}]}]}
+      ingress: {className: traefik}
+""")
+    proc = subprocess.run(
+        [sys.executable, "-m", "portico.cli", "smoke", str(CHART), str(bad), "--kubeconfig", str(kind.kubeconfig_path()),
+         "--client-image", f"{addons.TESTAPP_REPO}:1.0.0", "--client-command", "/testapp get"],
+        capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 1, proc.stdout
+    assert "wrong-host" in proc.stdout and "FAIL" in proc.stdout and "never answered" in proc.stdout

@@ -1,0 +1,260 @@
+"""`portico smoke`: install each scenario of a smoke file, reach it, `helm test` it, remove it.
+
+A smoke file lists scenarios, each with values (files and inline layers) and
+how to reach the release: from a pod in the cluster (clusterip, headless), a
+NodePort, an Ingress or HTTPRoute on the mapped ports, or a LoadBalancer's
+address. Every scenario runs in a namespace of its own, several at a time, and
+passes when: helm install --wait succeeds, the answer comes from one of the
+release's own pods, helm test passes, and uninstall leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import json
+import ssl
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from portico.errors import InputError, ToolError
+from portico.matrix.values import merged
+from portico.upgrade_check import Cluster, Step
+
+REACH = ("clusterip", "headless", "nodeport", "ingress", "httproute", "loadbalancer", "none")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    values: tuple[dict, ...]
+    reach: str
+    port: int | None = None  # nodeport / service port
+    host: str | None = None  # ingress / httproute Host
+    scheme: str = "http"
+    path: str = "/"
+    companion: tuple[dict, ...] = ()  # a release installed first in the same namespace (service-only mode)
+
+
+@dataclass
+class Result:
+    scenario: str
+    namespace: str
+    passed: bool = False
+    steps: dict[str, float] = field(default_factory=dict)
+    answered_by: str | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Settings:
+    chart: Path
+    http: str  # base URL of the HTTP entrypoint on 127.0.0.1
+    https: str
+    client_image: str  # image with a client, for in-cluster requests
+    client_command: tuple[str, ...]  # command; the URL is appended
+    common: tuple[dict, ...] = ()  # values every scenario gets first
+
+
+def load(path: Path) -> tuple[list[Scenario], dict]:
+    source = str(path)
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        raise InputError(f"cannot read smoke file: {exc}", source=source) from exc
+    if not isinstance(raw, dict) or not isinstance(raw.get("scenarios"), dict) or not raw["scenarios"]:
+        raise InputError("expected a mapping with a non-empty `scenarios` mapping", source=source)
+    base = path.resolve().parent
+    scenarios = []
+    for name, spec in raw["scenarios"].items():
+        where = f"scenarios.{name}"
+        if not isinstance(spec, dict):
+            raise InputError("expected a mapping", source=source, key_path=where)
+        unknown = set(spec) - {"values", "files", "reach", "port", "host", "scheme", "path", "companion"}
+        if unknown:
+            raise InputError(f"unknown keys {sorted(unknown)}", source=source, key_path=where)
+        if spec.get("reach") not in REACH:
+            raise InputError(f"reach must be one of {', '.join(REACH)}, got {spec.get('reach')!r}",
+                             source=source, key_path=f"{where}.reach")
+        layers = []
+        for i, rel in enumerate(spec.get("files", [])):
+            file = (base / rel).resolve()
+            if not file.exists():
+                raise InputError(f"{rel!r} does not exist", source=source, key_path=f"{where}.files[{i}]")
+            layers.append(yaml.safe_load(file.read_text()) or {})
+        layers.append(spec.get("values") or {})
+        scenarios.append(Scenario(name=name, values=tuple(layers), reach=spec["reach"], port=spec.get("port"),
+                                  host=spec.get("host"), scheme=spec.get("scheme", "http"),
+                                  path=spec.get("path", "/"),
+                                  companion=(spec["companion"],) if spec.get("companion") else ()))
+    return scenarios, raw.get("common") or {}
+
+
+def _get(url: str, host: str | None, attempts: int = 40) -> dict:
+    context = ssl.create_default_context()
+    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE  # the cluster's own self-signed certs
+    last: Exception | None = None
+    for _ in range(attempts):
+        req = urllib.request.Request(url, headers={"Host": host} if host else {})
+        try:
+            with urllib.request.urlopen(req, timeout=3, context=context) as resp:
+                body = resp.read()
+                return {"status": resp.status, "pod": resp.headers.get("X-Pod"), "body": body[:200].decode()}
+        except Exception as exc:  # noqa: BLE001 - retried (routes take a moment), bounded
+            last = exc
+            time.sleep(1)
+    raise ToolError(f"{url} (Host: {host}) never answered: {last}")
+
+
+class Runner:
+    def __init__(self, cluster: Cluster, settings: Settings):
+        self.cluster, self.settings = cluster, settings
+
+    def _release_pods(self, namespace: str, release: str) -> set[str]:
+        pods = json.loads(self.cluster.kubectl("-n", namespace, "get", "pods", "-l",
+                                               f"app.kubernetes.io/instance={release}", "-o", "json"))["items"]
+        return {p["metadata"]["name"] for p in pods}
+
+    def _service(self, namespace: str, release: str) -> dict:
+        services = json.loads(self.cluster.kubectl("-n", namespace, "get", "services", "-l",
+                                                   f"app.kubernetes.io/instance={release}", "-o", "json"))["items"]
+        if not services:
+            raise ToolError("the release has no Service")
+        return services[0]
+
+    def _in_cluster(self, namespace: str, url: str, attempts: int = 5) -> dict:
+        # kube-proxy may program a new Service a moment after helm --wait returns: retry, bounded.
+        for attempt in range(attempts):
+            name = f"smoke-client-{int(time.time() * 1000) % 100000}-{attempt}"
+            try:
+                out = self.cluster.kubectl(
+                    "-n", namespace, "run", name, "--image", self.settings.client_image, "--restart=Never", "--rm",
+                    "-i", "--quiet", "--image-pull-policy=IfNotPresent", "--command", "--",
+                    *self.settings.client_command, url)
+                break
+            except ToolError:
+                if attempt == attempts - 1:
+                    raise
+                time.sleep(2)
+        for line in out.splitlines():  # kubectl may add its own lines around the body
+            try:
+                return {"status": 200, "pod": json.loads(line).get("pod"), "body": line[:200]}
+            except (ValueError, AttributeError):
+                continue
+        return {"status": 200, "pod": None, "body": out[:200]}
+
+    def reach(self, scenario: Scenario, namespace: str, release: str) -> dict:
+        svc = self._service(namespace, release)
+        if scenario.reach in ("clusterip", "headless"):
+            port = scenario.port or svc["spec"]["ports"][0]["port"]
+            return self._in_cluster(namespace, f"http://{svc['metadata']['name']}.{namespace}.svc:{port}{scenario.path}")
+        if scenario.reach == "nodeport":
+            port = scenario.port or svc["spec"]["ports"][0]["nodePort"]
+            return _get(f"http://127.0.0.1:{port}{scenario.path}", None)
+        if scenario.reach in ("ingress", "httproute"):
+            base = self.settings.https if scenario.scheme == "https" else self.settings.http
+            return _get(f"{base}{scenario.path}", scenario.host)
+        if scenario.reach == "loadbalancer":
+            for _ in range(60):
+                svc = self._service(namespace, release)
+                ingress = svc.get("status", {}).get("loadBalancer", {}).get("ingress") or []
+                if ingress:
+                    port = svc["spec"]["ports"][0]["port"]
+                    return _get(f"http://{ingress[0]['ip']}:{port}{scenario.path}", None)
+                time.sleep(1)
+            raise ToolError("the LoadBalancer Service got no address")
+        return {"status": None, "pod": None, "body": ""}
+
+    def _leftovers(self, namespace: str, release: str, timeout: float = 90) -> list[str]:
+        """What is still there once terminating pods had time to finish their preStop and grace period."""
+        deadline = time.monotonic() + timeout
+        while True:
+            left = self.cluster.kubectl("-n", namespace, "get",
+                                        "all,ingress,pdb,hpa,serviceaccount,configmap,secret,networkpolicy",
+                                        "-l", f"app.kubernetes.io/instance={release}", "-o", "name").split()
+            if not left or time.monotonic() > deadline:
+                return left
+            time.sleep(2)
+
+    def run(self, scenario: Scenario) -> Result:
+        namespace = f"smoke-{scenario.name}"[:63]
+        release = scenario.name[:40]
+        result = Result(scenario.name, namespace)
+        started = time.monotonic()
+
+        def mark(step: str) -> None:
+            result.steps[step] = round(time.monotonic() - started, 1)
+
+        try:
+            if scenario.companion:
+                self.cluster.helm_values("install", f"{release}-pods",
+                                         Step(self.settings.chart, (*self.settings.common, *scenario.companion),
+                                              "companion"), namespace)
+            self.cluster.helm_values("install", release, Step(self.settings.chart,
+                                                               (*self.settings.common, *scenario.values), "smoke"),
+                                     namespace)
+            mark("installed")
+            answer = self.reach(scenario, namespace, release)
+            mark("reached")
+            owner = f"{release}-pods" if scenario.companion else release
+            pods = self._release_pods(namespace, owner)
+            if scenario.reach != "none":
+                if answer.get("pod") not in pods:
+                    raise ToolError(f"answered by {answer.get('pod')!r}, not one of the release's pods {sorted(pods)}")
+                result.answered_by = answer["pod"]
+            if merged(list(scenario.values)).get("tests", {}).get("enabled", True) is not False:
+                self.cluster.helm("test", release, "--namespace", namespace, "--timeout", "120s")
+                mark("helm test")
+            for name in ([release] + ([f"{release}-pods"] if scenario.companion else [])):
+                self.cluster.helm("uninstall", name, "--namespace", namespace, "--wait")
+            left = self._leftovers(namespace, release)
+            if left:
+                raise ToolError(f"uninstall left {left}")
+            mark("uninstalled")
+            result.passed = True
+        except Exception as exc:  # noqa: BLE001 - any failure fails this scenario only
+            result.error = str(exc)[-1500:]
+        finally:
+            self.cluster.kubectl("delete", "namespace", namespace, "--wait=false", check=False)
+        return result
+
+
+def run_all(runner: Runner, scenarios: list[Scenario], parallel: int = 3) -> list[Result]:
+    with ThreadPoolExecutor(parallel) as pool:
+        return list(pool.map(runner.run, scenarios))
+
+
+def render_table(results: list[Result]) -> str:
+    lines = [f"{'scenario':<22} {'result':<6} {'answered by':<40} steps"]
+    for r in results:
+        steps = ", ".join(f"{k} {v}s" for k, v in r.steps.items())
+        lines.append(f"{r.scenario:<22} {'PASS' if r.passed else 'FAIL':<6} {r.answered_by or '-':<40} {steps}")
+        if r.error:
+            lines.append(f"    {r.error.splitlines()[-1][:300]}")
+    passed = sum(r.passed for r in results)
+    lines.append(f"{passed} passed, {len(results) - passed} failed")
+    return "\n".join(lines)
+
+
+def to_json(results: list[Result]) -> list[dict[str, Any]]:
+    return [asdict(r) for r in results]
+
+
+def write_junit(results: list[Result], path: Path) -> None:
+    from xml.etree import ElementTree as ET
+
+    suite = ET.Element("testsuite", name="portico-smoke", tests=str(len(results)),
+                       failures=str(sum(not r.passed for r in results)))
+    for r in results:
+        case = ET.SubElement(suite, "testcase", classname="smoke", name=r.scenario,
+                             time=str(max(r.steps.values(), default=0)))
+        if not r.passed:
+            ET.SubElement(case, "failure", message=(r.error or "")[:500]).text = r.error
+    root = ET.Element("testsuites")
+    root.append(suite)
+    ET.indent(root)
+    path.write_text(ET.tostring(root, encoding="unicode", xml_declaration=True))
