@@ -12,6 +12,7 @@ import subprocess
 import time
 import urllib.request
 
+import pykube
 import pytest
 
 from portico.binaries import tool_path
@@ -81,9 +82,15 @@ def merge(*layers: dict) -> dict:
     return out
 
 
-def test_node_is_ready(cluster):
+def test_node_is_ready(cluster, kube_cluster):
     state = kind.status()
     assert state["exists"] and set(state["nodes"].values()) == {"True"}
+    # The same through pytest-helm-charts' cluster client.
+    nodes = list(pykube.Node.objects(kube_cluster.kube_client))
+    assert [{c["type"]: c["status"] for c in n.obj["status"]["conditions"]}["Ready"] for n in nodes] == ["True"]
+    system = pykube.Pod.objects(kube_cluster.kube_client).filter(namespace="kube-system")
+    assert {p.labels.get("component") or p.labels.get("k8s-app") for p in system} >= {
+        "etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kube-proxy", "kube-dns"}
 
 
 def test_app_through_a_node_port(release):

@@ -14,6 +14,7 @@ from typing import Callable, Sequence
 
 from portico import __version__
 from portico.errors import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, InputError, PorticoError
+from portico.report import write_atomic
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -150,7 +151,7 @@ def cmd_upgrade_check(args: argparse.Namespace) -> int:
                                    expected_version=args.expect_version, rate=args.rate, settle=args.settle)
     print(uc.render_text(report))
     if args.json:
-        args.json.write_text(json.dumps(uc.to_json(report), indent=2))
+        write_atomic(args.json, json.dumps(uc.to_json(report), indent=2))
     if args.junit:
         uc.write_junit([report], args.junit)
     if args.plot:
@@ -177,7 +178,7 @@ def cmd_smoke(args: argparse.Namespace) -> int:
     print(smoke.render_table(results))
     print(f"wall time {__import__('time').monotonic() - started:.0f}s")
     if args.json:
-        args.json.write_text(json.dumps(smoke.to_json(results), indent=2))
+        write_atomic(args.json, json.dumps(smoke.to_json(results), indent=2))
     if args.junit:
         smoke.write_junit(results, args.junit)
     return EXIT_OK if all(r.passed for r in results) else EXIT_FINDINGS
@@ -217,6 +218,12 @@ def cmd_cluster(args: argparse.Namespace) -> int:
 
         print(nodeimage.build())
     return EXIT_OK
+
+
+def _add_cluster_report_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--kubeconfig", type=Path, default=None, help="default: $KUBECONFIG")
+    p.add_argument("--json", type=Path, help="write a JSON report")
+    p.add_argument("--junit", type=Path, help="write a JUnit XML report")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -265,9 +272,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--https", default="https://127.0.0.1:18443", help="HTTPS entrypoint")
     p.add_argument("--client-image", default="busybox:1.37", help="image for in-cluster requests")
     p.add_argument("--client-command", default="wget -q -O - -T 5", help="its command; the URL is appended")
-    p.add_argument("--kubeconfig", type=Path, default=None)
-    p.add_argument("--json", type=Path)
-    p.add_argument("--junit", type=Path)
+    _add_cluster_report_args(p)
     p.set_defaults(handler=cmd_smoke)
 
     p = sub.add_parser("upgrade-check", help="helm upgrade under load and count every failed request",
@@ -289,9 +294,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scenario", default="upgrade")
     p.add_argument("--from-label", default="A")
     p.add_argument("--to-label", default="B")
-    p.add_argument("--kubeconfig", type=Path, default=None)
-    p.add_argument("--json", type=Path)
-    p.add_argument("--junit", type=Path)
+    _add_cluster_report_args(p)
     p.add_argument("--plot", type=Path, help="PNG: requests per second, failures and ready pods over time")
     p.set_defaults(handler=cmd_upgrade_check)
 

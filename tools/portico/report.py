@@ -101,7 +101,7 @@ def to_json(result: MatrixResult) -> dict:
 
 
 def write_json(result: MatrixResult, path: Path) -> None:
-    _atomic(path, json.dumps(to_json(result), indent=2))
+    write_atomic(path, json.dumps(to_json(result), indent=2))
 
 
 def write_junit(result: MatrixResult, path: Path) -> None:
@@ -124,7 +124,7 @@ def write_junit(result: MatrixResult, path: Path) -> None:
     suites = ET.Element("testsuites")
     suites.append(suite)
     ET.indent(suites)
-    _atomic(path, ET.tostring(suites, encoding="unicode", xml_declaration=True))
+    write_atomic(path, ET.tostring(suites, encoding="unicode", xml_declaration=True))
 
 
 def markdown(result: MatrixResult) -> str:
@@ -147,7 +147,7 @@ def markdown(result: MatrixResult) -> str:
 
 
 def write_markdown(result: MatrixResult, path: Path) -> None:
-    _atomic(path, markdown(result))
+    write_atomic(path, markdown(result))
 
 
 def append_github_summary(result: MatrixResult) -> None:
@@ -157,7 +157,8 @@ def append_github_summary(result: MatrixResult) -> None:
             fh.write(markdown(result))
 
 
-def _atomic(path: Path, text: str) -> None:
+def write_atomic(path: Path, text: str) -> None:
+    """Write a report whole or not at all, creating its directory."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(text)

@@ -23,6 +23,7 @@ import yaml
 
 from portico.errors import InputError, ToolError
 from portico.matrix.values import merged
+from portico.report import write_atomic
 from portico.upgrade_check import Cluster, Step
 
 REACH = ("clusterip", "headless", "nodeport", "ingress", "httproute", "loadbalancer", "none")
@@ -257,4 +258,4 @@ def write_junit(results: list[Result], path: Path) -> None:
     root = ET.Element("testsuites")
     root.append(suite)
     ET.indent(root)
-    path.write_text(ET.tostring(root, encoding="unicode", xml_declaration=True))
+    write_atomic(path, ET.tostring(root, encoding="unicode", xml_declaration=True))

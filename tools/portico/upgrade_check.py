@@ -315,4 +315,6 @@ def write_junit(reports: list[UpgradeReport], path: Path) -> None:
     root = ET.Element("testsuites")
     root.append(suite)
     ET.indent(root)
-    path.write_text(ET.tostring(root, encoding="unicode", xml_declaration=True))
+    from portico.report import write_atomic
+
+    write_atomic(path, ET.tostring(root, encoding="unicode", xml_declaration=True))

@@ -61,6 +61,8 @@ def build(component: Component, versions: dict[str, str], log: Callable[[str], N
     if (out / ".complete").exists():
         return out
     go = _require_go()
+    if component.cgo and "seccomp" in component.tags and not Path("/usr/include/seccomp.h").exists():
+        raise ToolError(f"{component.name} links libseccomp: install its headers (apt-get install libseccomp-dev)")
     logfile = log_path(component.name)
     env = _go_env()
     env["CGO_ENABLED"] = "1" if component.cgo else "0"
