@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 from typing import Callable, Sequence
 
 from portico import __version__
 from portico.errors import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, InputError, PorticoError
-from portico.report import write_atomic
+from portico.files import write_atomic
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -173,10 +174,10 @@ def cmd_smoke(args: argparse.Namespace) -> int:
         scenarios = [s for s in scenarios if s.name in args.only]
     settings = smoke.Settings(chart=args.chart, http=args.http, https=args.https, client_image=args.client_image,
                               client_command=tuple(args.client_command.split()), common=(common,) if common else ())
-    started = __import__("time").monotonic()
+    started = time.monotonic()
     results = smoke.run_all(smoke.Runner(Cluster(args.kubeconfig), settings), scenarios, parallel=args.parallel)
     print(smoke.render_table(results))
-    print(f"wall time {__import__('time').monotonic() - started:.0f}s")
+    print(f"wall time {time.monotonic() - started:.0f}s")
     if args.json:
         write_atomic(args.json, json.dumps(smoke.to_json(results), indent=2))
     if args.junit:

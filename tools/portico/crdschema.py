@@ -14,6 +14,7 @@ prometheus-operator (ServiceMonitor) and openshift/api (Route).
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import os
 import shutil
@@ -131,8 +132,6 @@ def module_dir(module: str, version: str, *, expected_sum: str | None = None) ->
 
 def crd_dir_name(versions: dict[str, str] | None = None) -> str:
     """A directory per set of CRD pins, so a version change never leaves stale schemas behind."""
-    import hashlib
-
     pins = versions or load_versions()
     key = json.dumps([CONVERTER_VERSION, *[(s.module, pins[s.version_key]) for s in CRD_SOURCES]])
     return f"crds-{hashlib.sha256(key.encode()).hexdigest()[:10]}"

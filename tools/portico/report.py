@@ -12,6 +12,7 @@ from xml.etree import ElementTree as ET
 from rich.console import Console
 from rich.table import Table
 
+from portico.files import write_atomic
 from portico.matrix.run import MatrixResult
 
 
@@ -94,8 +95,7 @@ def to_json(result: MatrixResult) -> dict:
         "kubernetes_versions": list(result.matrix.validate_versions),
         "timings": result.timings,
         "counts": {group: dict(counter) for group, counter in counts(result).items()},
-        "combinations": [{"id": c.id, "levels": c.levels, "status": c.status, "render": c.render,
-                          "error": c.error} for c in result.combos],
+        "combinations": [c.as_dict() for c in result.combos],
         "findings": [asdict(f) for f in result.findings],
     }
 
@@ -156,10 +156,3 @@ def append_github_summary(result: MatrixResult) -> None:
         with open(target, "a", encoding="utf-8") as fh:
             fh.write(markdown(result))
 
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write a report whole or not at all, creating its directory."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    tmp.replace(path)

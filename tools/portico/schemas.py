@@ -22,6 +22,7 @@ from importlib import metadata, resources
 from pathlib import Path
 from typing import Any, Iterator
 
+from portico import crdschema
 from portico.crdschema import crd_dir_name
 from portico.errors import ToolError
 from portico.toolchain import cache_dir, load_versions
@@ -152,7 +153,5 @@ def ensure_schemas(*, force: bool = False, log=print) -> Path:
         count = build_kubernetes_version(minor, root)
         marker.write_text(str(count))
         log(f"schemas      v{minor}     {count} standalone strict kind schemas")
-    from portico import crdschema
-
-    crdschema.ensure_crd_schemas(root / crdschema.crd_dir_name(), force=force, log=log)
+    crdschema.ensure_crd_schemas(root / crd_dir_name(), force=force, log=log)
     return root

@@ -23,7 +23,7 @@ import yaml
 
 from portico.errors import InputError, ToolError
 from portico.matrix.values import merged
-from portico.report import write_atomic
+from portico.files import write_atomic
 from portico.upgrade_check import Cluster, Step
 
 REACH = ("clusterip", "headless", "nodeport", "ingress", "httproute", "loadbalancer", "none")

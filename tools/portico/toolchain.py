@@ -33,12 +33,15 @@ import urllib.request
 from pathlib import Path
 from typing import Callable
 
+from portico.errors import ToolError
+from portico.files import write_atomic
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 VERSIONS_FILE = REPO_ROOT / "tools" / "versions.env"
 DOWNLOAD_TIMEOUT_S = 20
 
 
-class ToolchainError(RuntimeError):
+class ToolchainError(ToolError):
     """A tool could not be installed; the message says what is missing."""
 
 
@@ -252,9 +255,11 @@ def _write_stamp(tool: Tool, version: str, how: str) -> None:
     binary = bin_dir() / tool.name
     stamps[tool.name] = {"version": version, "how": how, "sha256": _sha256_file(binary),
                          "recipe": recipe(tool, version)}
-    tmp = _stamp_path().with_suffix(".tmp")
-    tmp.write_text(json.dumps(stamps, indent=2, sort_keys=True))
-    tmp.replace(_stamp_path())
+    _save_stamps(stamps)
+
+
+def _save_stamps(stamps: dict[str, dict[str, str]]) -> None:
+    write_atomic(_stamp_path(), json.dumps(stamps, indent=2, sort_keys=True))
 
 
 def _sha256_file(path: Path) -> str:
@@ -318,10 +323,7 @@ def _install_release(tool: Tool, version: str, dest: Path) -> None:
 
 
 def _atomic_write_exec(dest: Path, data: bytes) -> None:
-    tmp = dest.with_name(f".{dest.name}.tmp")
-    tmp.write_bytes(data)
-    tmp.chmod(0o755)
-    tmp.replace(dest)
+    write_atomic(dest, data, mode=0o755)
 
 
 def _go_env() -> dict[str, str]:
@@ -501,7 +503,8 @@ RENDERER_SRC = REPO_ROOT / "tools" / "renderer"
 RENDERER = "portico-render"
 
 
-def _source_digest(src: Path) -> str:
+def source_digest(src: Path) -> str:
+    """Digest of a Go package directory's sources (.go, go.mod, go.sum)."""
     digest = hashlib.sha256()
     for path in sorted(src.glob("*")):
         if path.suffix in (".go", ".mod", ".sum"):
@@ -512,7 +515,7 @@ def _source_digest(src: Path) -> str:
 def ensure_renderer() -> str:
     """Build the in-process renderer (tools/renderer, Helm's Go SDK) when its sources change."""
     dest = bin_dir() / RENDERER
-    digest = _source_digest(RENDERER_SRC)
+    digest = source_digest(RENDERER_SRC)
     stamp = _read_stamps().get(RENDERER, {})
     if dest.exists() and stamp.get("recipe") == digest and stamp.get("sha256") == _sha256_file(dest):
         return f"{RENDERER:<12} {digest[:9]} present in {bin_dir()}"
@@ -526,7 +529,7 @@ def ensure_renderer() -> str:
     stamps = _read_stamps()
     stamps[RENDERER] = {"version": digest, "how": "go build tools/renderer", "recipe": digest,
                         "sha256": _sha256_file(dest)}
-    _stamp_path().write_text(json.dumps(stamps, indent=2, sort_keys=True))
+    _save_stamps(stamps)
     return f"{RENDERER:<12} {digest[:9]} built from tools/renderer ({time.monotonic() - started:.0f}s)"
 
 
@@ -558,18 +561,10 @@ def main(argv: list[str] | None = None) -> int:
     p_install.add_argument("--no-download", action="store_true",
                            help="skip release downloads, build from the Go module proxy")
     sub.add_parser("bin-dir", help="print the tools dir")
-    p_wrap = sub.add_parser("wrapper", help="write a wrapper module that requires MODULE@VERSION")
-    p_wrap.add_argument("module")
-    p_wrap.add_argument("version")
-    p_wrap.add_argument("dir", type=Path)
-    p_wrap.add_argument("packages", nargs="+", help="packages to import (so go mod tidy keeps them)")
     args = parser.parse_args(argv)
     try:
         if args.cmd == "bin-dir":
             print(bin_dir())
-            return 0
-        if args.cmd == "wrapper":
-            write_wrapper_module(args.dir, args.module, args.version, _go_env(), packages=args.packages)
             return 0
         no_download = args.no_download or os.environ.get("PORTICO_NO_DOWNLOAD") == "1"
         return install(args.tools, allow_download=not no_download)

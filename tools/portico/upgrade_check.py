@@ -25,6 +25,7 @@ from typing import Callable
 
 from portico.binaries import tool_path
 from portico.errors import ToolError
+from portico.files import write_atomic
 from portico.load import LoadGenerator, Run, Target, percentile
 
 
@@ -315,6 +316,4 @@ def write_junit(reports: list[UpgradeReport], path: Path) -> None:
     root = ET.Element("testsuites")
     root.append(suite)
     ET.indent(root)
-    from portico.report import write_atomic
-
     write_atomic(path, ET.tostring(root, encoding="unicode", xml_declaration=True))

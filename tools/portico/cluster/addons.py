@@ -21,7 +21,7 @@ import yaml
 from portico.cluster import docker as d
 from portico.cluster import gobuild, kind
 from portico.errors import ToolError
-from portico.toolchain import REPO_ROOT, _go_env, _require_go, _run_logged, load_versions
+from portico.toolchain import REPO_ROOT, _go_env, _require_go, _run_logged, load_versions, source_digest
 
 TESTAPP_REPO = "portico.local/testapp"
 IMAGE_FORMAT = 2  # bump when how the images are assembled changes
@@ -50,40 +50,27 @@ METALLB = gobuild.Component(
 )
 
 
-def _log(step: str) -> Path:
-    return gobuild.log_path(step)
-
-
 def testapp_images(log: Callable[[str], None]) -> list[str]:
     src = REPO_ROOT / "tests" / "app"
+    digest = source_digest(src)[:10]
     tags = []
     for version in TESTAPP_VERSIONS:
         tag = f"{TESTAPP_REPO}:{version}"
         tags.append(tag)
-        label = f"{tag}-src-{_source_digest(src)}-{IMAGE_FORMAT}"
+        label = f"{tag}-src-{digest}-{IMAGE_FORMAT}"
         if d.image_exists(label):
             continue
         out = gobuild.offline_dir() / f"testapp-{version}" / "testapp"
         out.parent.mkdir(parents=True, exist_ok=True)
         env = _go_env()
         _run_logged([_require_go(), "build", "-ldflags", f"-s -w -X main.builtVersion={version}", "-o", str(out), "."],
-                    src, env, _log("testapp"))
+                    src, env, gobuild.log_path("testapp"))
         # A numeric non-root user, so the chart's runAsNonRoot default admits it.
         d.import_files(tag, [d.FileEntry("/testapp", out)], entrypoint=["/testapp"], user="65532:65532",
-                       log=_log("testapp"))
+                       log=gobuild.log_path("testapp"))
         d.docker("tag", tag, label)
         log(f"image        {tag}")
     return tags
-
-
-def _source_digest(src: Path) -> str:
-    import hashlib
-
-    h = hashlib.sha256()
-    for path in sorted(src.glob("*")):
-        if path.suffix in (".go", ".mod"):
-            h.update(path.name.encode() + path.read_bytes())
-    return h.hexdigest()[:10]
 
 
 def traefik_image(versions: dict[str, str], log: Callable[[str], None]) -> str:
@@ -92,7 +79,7 @@ def traefik_image(versions: dict[str, str], log: Callable[[str], None]) -> str:
         out = gobuild.build(TRAEFIK, versions, log)
         d.import_files(tag, [d.FileEntry("/traefik", out / "traefik"),
                              d.FileEntry("/etc/ssl/certs/.keep", data=b"", mode=0o644)],
-                       entrypoint=["/traefik"], user="65532:65532", log=_log("traefik"))
+                       entrypoint=["/traefik"], user="65532:65532", log=gobuild.log_path("traefik"))
         log(f"image        {tag}")
     return tag
 
@@ -106,7 +93,7 @@ def metallb_images(versions: dict[str, str], log: Callable[[str], None]) -> list
         for tag in missing:
             binary = tags[tag]
             d.import_files(tag, [d.FileEntry(f"/{binary}", out / binary)], entrypoint=[f"/{binary}"],
-                           log=_log("metallb"))
+                           log=gobuild.log_path("metallb"))
             log(f"image        {tag}")
     return list(tags)
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import tempfile
@@ -30,7 +31,7 @@ from typing import Callable
 from portico.cluster import docker as d
 from portico.cluster import gobuild
 from portico.errors import ToolError
-from portico.toolchain import load_versions
+from portico.toolchain import _run_logged, load_versions
 
 # Bump when the assembly below changes, so cached images are rebuilt.
 FORMAT = 1
@@ -71,18 +72,8 @@ rm -rf /var/lib/apt/lists/* /var/cache/apt/*
 """
 
 
-def _log(step: str) -> Path:
-    return gobuild.log_path(step)
-
-
-def _run(cmd: list[str], step: str, **kw) -> None:
-    log = _log(step)
-    with log.open("ab") as fh:
-        fh.write(f"$ {' '.join(cmd)}\n".encode())
-        fh.flush()
-        proc = subprocess.run(cmd, stdout=fh, stderr=subprocess.STDOUT, **kw)
-    if proc.returncode != 0:
-        raise ToolError(f"{step}: `{' '.join(cmd[:2])} ...` failed (exit {proc.returncode}); log: {log}")
+def _run(cmd: list[str], step: str) -> None:
+    _run_logged(cmd, None, dict(os.environ), gobuild.log_path(step))
 
 
 def _digest(*parts: object) -> str:
@@ -151,7 +142,7 @@ def control_plane_images(versions: dict[str, str], built: dict[str, Path], log: 
     }
     for tag, (entries, entrypoint) in images.items():
         if not d.image_exists(tag):
-            d.import_files(tag, entries, entrypoint=entrypoint, log=_log("images"))
+            d.import_files(tag, entries, entrypoint=entrypoint, log=gobuild.log_path("images"))
             log(f"image        {tag}")
     proxy_tag = f"registry.k8s.io/kube-proxy:{k8s}"
     if not d.image_exists(proxy_tag):
@@ -159,7 +150,7 @@ def control_plane_images(versions: dict[str, str], built: dict[str, Path], log: 
                              KUBE_PROXY_PACKAGES, "kube-proxy-rootfs",
                              hooks=[f'copy-in {kube / "kube-proxy"} /usr/local/bin/'])
         d.import_tarball(proxy_tag, rootfs, ["ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
-                         log=_log("images"))
+                         log=gobuild.log_path("images"))
         log(f"image        {proxy_tag}")
     return [*images, proxy_tag]
 
@@ -229,7 +220,7 @@ def build(log: Callable[[str], None] = print) -> str:
         # kind's base image also sets STOPSIGNAL SIGRTMIN+3, which `docker import` cannot; it only
         # matters for `docker stop`, and kind removes nodes with `docker rm -f`.
         d.import_tarball(base, rootfs, ["ENV container=docker",
-                                        'ENTRYPOINT ["/usr/local/bin/entrypoint", "/sbin/init"]'], log=_log("node-image"))
+                                        'ENTRYPOINT ["/usr/local/bin/entrypoint", "/sbin/init"]'], log=gobuild.log_path("node-image"))
         log(f"node base    {base}")
         _preload(base, tag, images)
         d.docker("rmi", base, check=False)
@@ -239,7 +230,7 @@ def build(log: Callable[[str], None] = print) -> str:
 
 def _preload(base: str, tag: str, images: list[str]) -> None:
     """Import the images into the node's containerd and commit, as kind's build does."""
-    log = _log("node-image")
+    log = gobuild.log_path("node-image")
     name = f"portico-node-build-{int(time.time())}"
     d.docker("run", "-d", "--name", name, "--entrypoint=sleep", "--security-opt", "seccomp=unconfined", base,
              "infinity", log=log)

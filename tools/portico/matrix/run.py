@@ -52,6 +52,11 @@ class ComboResult:
             return "rejected-as-expected" if self.error and self.expected_error in self.error else "expectation-failed"
         return "rendered" if self.render else "render-failed"
 
+    def as_dict(self) -> dict[str, Any]:
+        """The index and the JSON report describe a combination the same way."""
+        return {"id": self.id, "levels": self.levels, "render": self.render, "status": self.status,
+                "error": self.error}
+
 
 @dataclass
 class MatrixResult:
@@ -105,10 +110,6 @@ def _render_all(renderer, jobs: list[RenderJob], progress: Progress) -> dict[str
     return out
 
 
-def _docs(manifest: str) -> list[dict[str, Any]]:
-    return manifests.load_all(manifest)
-
-
 def run(matrix: Matrix, out_dir: Path, *, shard: tuple[int, int] | None = None, renderer=None,
         progress: Progress = _no_progress, upgrade_from: str | None = None) -> MatrixResult:
     timings: dict[str, float] = {}
@@ -140,7 +141,7 @@ def run(matrix: Matrix, out_dir: Path, *, shard: tuple[int, int] | None = None, 
         findings.extend(_render_findings(combo))
 
     t0 = time.monotonic()
-    parsed = {h: _docs(m) for h, m in by_hash.items()}
+    parsed = {h: manifests.load_all(m) for h, m in by_hash.items()}
     partial = out_dir.with_name(out_dir.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
     resources = _write(partial, matrix, results, jobs, parsed, plan, shard)
@@ -214,8 +215,7 @@ def _write(root: Path, matrix: Matrix, results: list[ComboResult], jobs: list[Re
         "strategy": matrix.strategy,
         "shard": list(shard) if shard else None,
         "axes": {a.name: list(a.levels) for a in matrix.axes},
-        "combinations": [{"id": c.id, "levels": c.levels, "render": c.render, "status": c.status,
-                          "error": c.error} for c in results],
+        "combinations": [c.as_dict() for c in results],
         "renders": sorted(parsed),
         "coverage": asdict(plan.coverage) if plan.coverage else None,
     }
@@ -233,7 +233,8 @@ def _upgrade_findings(previous: upgrade.PreviousChart, jobs: list[RenderJob], re
         if combo.render is None or old.error is not None:
             continue  # values the old chart rejects cannot be an upgrade path
         old_hash = render_hash(old.manifest)
-        old_docs.setdefault(old_hash, _docs(old.manifest))
+        if old_hash not in old_docs:
+            old_docs[old_hash] = manifests.load_all(old.manifest)
         grouped[(old_hash, combo.render)].append(combo.id)
     findings = []
     for (old_hash, new_hash), ids in grouped.items():
