@@ -4,19 +4,19 @@ SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
 
-include tools/versions.env
+include tools/portico/data/versions.env
 
 PYTHON      ?= python3
 VENV        := .venv
 PY          := $(VENV)/bin/python
-PORTICO_CACHE ?= $(HOME)/.cache/portico
+PORTICO_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/portico
 TOOLS_BIN   := $(PORTICO_CACHE)/bin
 export PORTICO_CACHE
 export PATH := $(TOOLS_BIN):$(CURDIR)/$(VENV)/bin:$(PATH)
 CHART       := charts/portico
 PYTEST_ARGS ?=
 
-.PHONY: help setup tools schemas schema check test test-fast lint bench docs print-versions clean
+.PHONY: help setup check test test-fast lint bench docs print-versions lock clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -28,19 +28,17 @@ $(VENV)/.installed: pyproject.toml tools/requirements.lock
 	@touch $@
 	@echo "python       venv      $(VENV) ready"
 
-tools: $(VENV)/.installed ## install the pinned CLI tools into $(PORTICO_CACHE)/bin
-	@$(PY) -m portico.toolchain install
-
-schemas: $(VENV)/.installed ## build the offline kubeconform schemas (k8s $(SCHEMA_K8S_MIN)-$(SCHEMA_K8S_MAX) + CRDs)
-	@$(PY) -c 'from portico.schemas import ensure_schemas; ensure_schemas()'
-
-setup: $(VENV)/.installed tools schemas ## everything the other targets need
+setup: $(VENV)/.installed ## everything the other targets need: `portico setup` (tools, renderer, schemas)
+	@$(PY) -m portico.cli setup
 
 check: lint ## the main job: lint, then the chart's full values matrix rendered, validated and checked
 	$(PY) -m portico.cli matrix $(CHART)/ci/matrix.yaml -o out/matrix \
 	  --junit out/matrix-junit.xml --json out/matrix.json --markdown out/matrix.md
 
+# The cluster comes up before pytest so its build (about 25 minutes cold) prints
+# a line per component instead of hiding inside the first cluster test.
 test: setup ## all tests, cluster tests included
+	$(PY) -m portico.cli cluster up
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test-fast: setup ## tests that need no cluster
@@ -57,7 +55,14 @@ docs: setup ## regenerate the chart README from values.yaml comments
 	helm-docs --chart-search-root charts
 
 print-versions: ## the pinned versions, KEY=VALUE
-	@grep -E '^[A-Z0-9_]+=' tools/versions.env
+	@grep -E '^[A-Z0-9_]+=' tools/portico/data/versions.env
+
+lock: ## regenerate tools/requirements.lock from a fresh venv
+	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/pip install -q --disable-pip-version-check '.[test,plots]'
+	{ echo '# Exact Python dependency pins (constraints for pip install -c). Regenerate with: make lock'; \
+	  .venv-lock/bin/pip freeze --exclude portico; } > tools/requirements.lock
+	rm -rf .venv-lock
 
 clean: ## remove the venv (the tools cache in $(PORTICO_CACHE) is kept)
 	rm -rf $(VENV)

@@ -28,11 +28,11 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tools"))
 
 from portico import kubeconform  # noqa: E402
-from portico.binaries import tool_path, tools_env  # noqa: E402
+from portico.toolchain.locate import tool_path, tools_env  # noqa: E402
 from portico.matrix import combos, spec  # noqa: E402
 from portico.matrix.run import build_jobs  # noqa: E402
 from portico.renderer import HelmLoopRenderer, InProcessRenderer  # noqa: E402
-from portico.toolchain import load_versions  # noqa: E402
+from portico.toolchain.pins import load_versions  # noqa: E402
 
 
 def timed(fn):

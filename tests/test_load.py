@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from portico.load import LoadGenerator, Target, percentile
+from portico.paths import data_path
+from portico.zerodowntime.load import LoadGenerator, Target, percentile
 
-APP_SRC = Path(__file__).resolve().parent / "app"
+APP_SRC = data_path("testapp")
 
 
 def free_port() -> int:

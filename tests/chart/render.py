@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import subprocess
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from portico.binaries import tool_path
+from portico.clients.helm import Helm, RenderRequest
+from portico.process import Completed
+from portico.values import as_files
 from tests.conftest import CHART
 
 
@@ -39,17 +39,11 @@ class RenderFailed(AssertionError):
 
 def helm_template(values: dict | None = None, files: list[Path] = (), *, release: str = "rel",
                   namespace: str = "apps", chart: Path = CHART, extra: list[str] = (),
-                  helm: str = "helm") -> subprocess.CompletedProcess:
-    with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as fh:
-        yaml.safe_dump(values or {}, fh)
-    cmd = [tool_path(helm), "template", release, str(chart), "--namespace", namespace]
-    for f in files:
-        cmd += ["-f", str(f)]
-    cmd += ["-f", fh.name, *extra]
-    try:
-        return subprocess.run(cmd, capture_output=True, text=True)
-    finally:
-        Path(fh.name).unlink()
+                  helm: str = "helm") -> Completed:
+    client = Helm.pinned(helm)
+    req = RenderRequest(chart=chart, values_files=files, release=release, namespace=namespace, extra_args=extra)
+    with as_files([values or {}]) as layer_files:
+        return client.runner.run([client.binary, *client.template_args(req, layer_files)], check=False)
 
 
 def render(values: dict | None = None, files: list[Path] = (), **kw) -> Rendered:

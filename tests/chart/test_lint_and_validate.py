@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
 
-from portico import kubeconform, manifests
-from portico.binaries import tool_path, tools_env
+from portico import manifests, schemas
+from portico.process import default_runner
+from portico.toolchain.locate import tool_path, tools_env
 from portico.schemas import kubernetes_versions
 from tests.chart.render import helm_template, render
 from tests.conftest import CHART, REPO
@@ -23,14 +23,14 @@ def test_helm_lint_strict(values_file):
     cmd = [tool_path("helm"), "lint", "--strict", str(CHART)]
     if values_file:
         cmd += ["-f", str(values_file)]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+    proc = default_runner().run(cmd, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "0 chart(s) failed" in proc.stdout
 
 
 def test_ct_lint():
-    proc = subprocess.run([tool_path("ct"), "lint", "--config", "ci/ct.yaml", "--charts", "charts/portico"],
-                          cwd=REPO, capture_output=True, text=True, env=tools_env())
+    proc = default_runner().run([tool_path("ct"), "lint", "--config", "ci/ct.yaml", "--charts", "charts/portico"],
+                                cwd=REPO, check=False, env=tools_env())
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert "All charts linted successfully" in proc.stdout + proc.stderr
 
@@ -65,9 +65,9 @@ def rendered_dir(tmp_path_factory) -> Path:
 
 @pytest.mark.parametrize("version", kubernetes_versions())
 def test_kubeconform_strict_clean(rendered_dir, version):
-    result = kubeconform.validate(version, [rendered_dir])
+    result = schemas.validate(version, [rendered_dir])
     assert result.resources > 40
-    assert result.findings == (), "\n".join(f.line() for f in result.findings)
+    assert result.invalid == (), "\n".join(f.line() for f in result.invalid)
 
 
 @pytest.mark.parametrize("values_file", VALUES_FILES, ids=IDS)
@@ -83,8 +83,8 @@ def test_helm3_renders_the_same_objects(values_file):
 
 def test_chart_readme_is_generated_and_explains_every_value(tmp_path):
     readme = (CHART / "README.md").read_text()
-    proc = subprocess.run([tool_path("helm-docs"), "--chart-search-root", str(CHART), "--dry-run"],
-                          capture_output=True, text=True)
+    proc = default_runner().run([tool_path("helm-docs"), "--chart-search-root", str(CHART), "--dry-run"],
+                                check=False)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == readme.strip(), "charts/portico/README.md is stale: run `make docs`"
     undocumented = [line.split("|")[1].strip() for line in readme.splitlines()

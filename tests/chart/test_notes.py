@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
 import tempfile
 from pathlib import Path
 
 import yaml
 
-from portico.binaries import tool_path
+from portico.process import default_runner
+from portico.toolchain.locate import tool_path
 from tests.conftest import CHART
 
 
@@ -16,8 +16,8 @@ def notes(values: dict) -> str:
     with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as fh:
         yaml.safe_dump(values, fh)
     try:
-        proc = subprocess.run([tool_path("helm"), "install", "web", str(CHART), "--dry-run=client",
-                               "--namespace", "shop", "-f", fh.name], capture_output=True, text=True)
+        proc = default_runner().run([tool_path("helm"), "install", "web", str(CHART), "--dry-run=client",
+                                     "--namespace", "shop", "-f", fh.name], check=False)
     finally:
         Path(fh.name).unlink()
     assert proc.returncode == 0, proc.stderr

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import pytest
 
-from portico.cluster import kind
+from portico.cluster import kind, lifecycle
 
 
 @pytest.fixture(scope="module")
 def kube_config() -> str:
-    kind.up()
+    lifecycle.up()
     return str(kind.kubeconfig_path())

@@ -10,8 +10,8 @@ import subprocess
 
 import pytest
 
-from portico.binaries import tool_path, tools_env
-from portico.cluster import addons, kind
+from portico.toolchain.locate import tool_path, tools_env
+from portico.cluster import addons, kind, lifecycle
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.cluster
@@ -24,7 +24,7 @@ OFFLINE_IMAGES = " ".join([
 
 
 def test_ct_install_with_upgrade(tmp_path):
-    kind.up()
+    lifecycle.up()
     # ct diffs against origin/<target-branch>; a local clone has exactly that.
     clone = tmp_path / "repo"
     subprocess.run(["git", "clone", "-q", str(REPO), str(clone)], check=True)

@@ -8,15 +8,13 @@ gives a Service this test created.
 from __future__ import annotations
 
 import json
-import subprocess
-import time
 import urllib.request
 
 import pykube
 import pytest
 
-from portico.binaries import tool_path
-from portico.cluster import addons, kind
+from portico import values, wait
+from portico.cluster import addons, kind, lifecycle
 from tests.conftest import CHART
 
 pytestmark = pytest.mark.cluster
@@ -29,15 +27,8 @@ APP = {"image": {"repository": addons.TESTAPP_REPO, "tag": "1.0.0", "pullPolicy"
 
 @pytest.fixture(scope="session")
 def cluster():
-    kind.up()
+    lifecycle.up()
     return kind.ENDPOINTS
-
-
-def helm(*args: str) -> subprocess.CompletedProcess:
-    proc = subprocess.run([tool_path("helm"), "--kubeconfig", str(kind.kubeconfig_path()), *args],
-                          capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr
-    return proc
 
 
 @pytest.fixture
@@ -45,45 +36,38 @@ def release(cluster, tmp_path, request):
     """Install the chart in a fresh namespace; uninstall and delete it afterwards."""
     installed = []
 
+    local = kind.cluster()
+
     def install(values: dict, name: str | None = None) -> str:
         name = name or request.node.name.replace("_", "-")[:40].strip("-")
-        path = tmp_path / f"{name}.yaml"
-        path.write_text(json.dumps(values))
-        helm("upgrade", "--install", name, str(CHART), "--namespace", name, "--create-namespace", "-f", str(path),
-             "--wait", "--timeout", "180s")
+        local.install(name, CHART, name, [values], timeout="180s")
         installed.append(name)
         return name
 
     yield install
     for name in installed:
-        helm("uninstall", name, "--namespace", name, "--wait")
-        kind.kubectl("delete", "namespace", name, "--wait=false", check=False)
+        local.helm.uninstall(name, name)
+        local.kubectl.delete_namespace(name)
 
 
-def get(url: str, host: str | None = None, attempts: int = 30) -> dict:
-    """GET with retries (routes take a moment to program); bounded in count and time."""
-    last = None
-    for _ in range(attempts):
-        req = urllib.request.Request(url, headers={"Host": host} if host else {})
-        try:
-            with urllib.request.urlopen(req, timeout=3) as resp:
-                return json.loads(resp.read())
-        except Exception as exc:  # noqa: BLE001 - any failure is retried, the last one reported
-            last = exc
-            time.sleep(1)
-    raise AssertionError(f"{url} (Host: {host}) never answered: {last}")
+def _fetch_json(url: str, host: str | None) -> dict:
+    req = urllib.request.Request(url, headers={"Host": host} if host else {})
+    with urllib.request.urlopen(req, timeout=3) as resp:
+        return json.loads(resp.read())
+
+
+def get(url: str, host: str | None = None, timeout: float = 30) -> dict:
+    """GET until it answers (routes take a moment to program); bounded in time."""
+    return wait.until(lambda: _fetch_json(url, host), timeout=timeout, interval=1,
+                      what=f"{url} (Host: {host}) never answered")
 
 
 def merge(*layers: dict) -> dict:
-    out: dict = {}
-    for layer in layers:
-        for key, value in layer.items():
-            out[key] = merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
-    return out
+    return values.merge(layers)
 
 
 def test_node_is_ready(cluster, kube_cluster):
-    state = kind.status()
+    state = lifecycle.status()
     assert state["exists"] and set(state["nodes"].values()) == {"True"}
     # The same through pytest-helm-charts' cluster client.
     nodes = list(pykube.Node.objects(kube_cluster.kube_client))
@@ -117,13 +101,11 @@ def test_app_through_an_httproute(release, cluster):
 
 def test_load_balancer_gets_an_address_that_answers(release):
     name = release(merge(APP, {"service": {"type": "LoadBalancer"}}))
-    address = None
-    for _ in range(60):
-        svc = json.loads(kind.kubectl("-n", name, "get", "service", f"{name}-portico", "-o", "json").stdout)
+
+    def address() -> str | None:
+        svc = kind.cluster().kubectl.get("service", f"{name}-portico", namespace=name)
         ingress = svc.get("status", {}).get("loadBalancer", {}).get("ingress") or []
-        if ingress:
-            address = ingress[0]["ip"]
-            break
-        time.sleep(1)
-    assert address, "MetalLB gave no address"
+        return ingress[0]["ip"] if ingress else None
+
+    address = wait.until(address, timeout=60, interval=1, what="MetalLB gave no address")
     assert get(f"http://{address}:80/via-lb")["version"] == "1.0.0"

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.cluster
 
 
 def test_every_smoke_scenario_passes(tmp_path):
-    kind.up()
+    lifecycle.up()
     report = tmp_path / "smoke.json"
     proc = subprocess.run(
         [sys.executable, "-m", "portico.cli", "smoke", str(CHART), str(CHART / "ci" / "smoke.yaml"),
@@ -24,15 +24,15 @@ def test_every_smoke_scenario_passes(tmp_path):
         capture_output=True, text=True, timeout=900)
     print(proc.stdout)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
-    results = json.loads(report.read_text())
-    assert len(results) == 12 and all(r["passed"] for r in results)
+    cases = json.loads(report.read_text())["cases"]
+    assert len(cases) == 12 and all(c["status"] == "passed" for c in cases)
     # Every reachable scenario was answered by one of its own release's pods.
-    assert all(r["answered_by"] for r in results if r["scenario"] != "externalname")
+    assert all(c["properties"]["answered_by"] for c in cases if c["name"] != "externalname")
 
 
 def test_smoke_fails_when_the_exposure_does_not_answer(tmp_path):
     """Negative control: a route to a host nothing serves must fail the scenario, not pass it."""
-    kind.up()
+    lifecycle.up()
     bad = tmp_path / "smoke.yaml"
     bad.write_text((CHART / "ci" / "smoke.yaml").read_text().split("scenarios:")[0] + """scenarios:
   wrong-host:

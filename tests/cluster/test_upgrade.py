@@ -13,10 +13,11 @@ import subprocess
 
 import pytest
 
-from portico import upgrade as upgrade_mod
-from portico import upgrade_check as uc
-from portico.cluster import addons, kind
-from portico.load import Target
+from portico import upgrade_safety
+from portico.cluster import addons, kind, lifecycle
+from portico.zerodowntime import check, verdict
+from portico.zerodowntime.load import Target
+from portico.zerodowntime.plot import plot
 from tests.cluster.test_cluster import APP, merge
 from tests.conftest import CHART, REPO
 
@@ -44,8 +45,8 @@ MIN_REQUESTS = 5000
 
 @pytest.fixture(scope="module")
 def cluster():
-    kind.up()
-    return uc.Cluster(kind.kubeconfig_path())
+    lifecycle.up()
+    return kind.cluster()
 
 
 def targets() -> list[Target]:
@@ -60,17 +61,14 @@ def version(v: str) -> dict:
 
 def run_scenario(cluster, name, before, after, expected, out_dir):
     release = f"up-{name}"
-    try:
-        report, run = uc.upgrade_check(cluster, name, release, release, before, after, targets(),
-                                       expected_version=expected, rate=RATE, min_requests=MIN_REQUESTS)
-    finally:
-        subprocess.run(["true"])
+    report, run = check.upgrade_check(cluster, name, release, release, before, after, targets(),
+                                      expected_version=expected, rate=RATE, min_requests=MIN_REQUESTS)
     out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / f"{name}.json").write_text(json.dumps(uc.to_json(report), indent=2))
-    uc.plot(report, run, out_dir / f"{name}.png")
-    cluster.helm("uninstall", release, "--namespace", release, "--wait")
-    cluster.kubectl("delete", "namespace", release, "--wait=false", check=False)
-    print(uc.render_text(report))
+    (out_dir / f"{name}.json").write_text(json.dumps(verdict.to_dict(report), indent=2))
+    plot(report, run, out_dir / f"{name}.png")
+    cluster.helm.uninstall(release, release)
+    cluster.kubectl.delete_namespace(release)
+    print(verdict.render_text(report))
     return report
 
 
@@ -79,16 +77,16 @@ def out_dir():
     return REPO / "out" / "upgrade-check"
 
 
-def step(label: str, *layers: dict, chart=CHART) -> uc.Step:
-    return uc.Step(chart, (BASE, DEFAULTS, *layers), label)
+def step(label: str, *layers: dict, chart=CHART) -> check.Step:
+    return check.Step(chart, (BASE, DEFAULTS, *layers), label)
 
 
-def assert_zero_downtime(report: uc.UpgradeReport) -> None:
+def assert_zero_downtime(report: verdict.UpgradeReport) -> None:
     assert report.requests >= MIN_REQUESTS
     for t in report.targets:
         assert t.requests / max(report.duration, 1) >= 50 * 0.9, f"{t.name}: rate below 50 req/s"
-    assert report.failed == 0, uc.render_text(report)
-    assert report.switch_completed, uc.render_text(report)
+    assert report.failed == 0, verdict.render_text(report)
+    assert report.switch_completed, verdict.render_text(report)
 
 
 def test_image_change_drops_nothing(cluster, out_dir):
@@ -114,7 +112,7 @@ def test_scale_down_drops_nothing(cluster, out_dir):
 def test_upgrade_from_the_previous_chart_release(cluster, out_dir):
     first = subprocess.run(["git", "-C", str(REPO), "log", "--diff-filter=A", "--format=%H", "--",
                             "charts/portico/Chart.yaml"], capture_output=True, text=True, check=True).stdout.split()
-    previous = upgrade_mod.resolve(f"git:{first[-1]}", CHART, source=str(CHART / "Chart.yaml"))
+    previous = upgrade_safety.resolve(f"git:{first[-1]}", CHART, source=str(CHART / "Chart.yaml"))
     report = run_scenario(cluster, "previous-release", step(f"chart {previous.label}", version("previous"),
                                                             chart=previous.path),
                           step("chart (this commit)", version("current")), "current", out_dir)

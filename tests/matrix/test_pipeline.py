@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from xml.etree import ElementTree
 import subprocess
 import sys
 from pathlib import Path
@@ -137,14 +138,17 @@ def test_cli_exit_codes_and_reports(tmp_path):
     assert "combinations" in clean.stdout and "findings" in clean.stdout
     report = json.loads((tmp_path / "r.json").read_text())
     assert report["ok"] is True and report["space"]["run"] == 1
-    assert "<testsuite name=\"portico-matrix\" tests=\"1\" failures=\"0\"" in (tmp_path / "r.xml").read_text()
+    suite = ElementTree.parse(tmp_path / "r.xml").getroot().find("testsuite")
+    assert (suite.get("name"), suite.get("tests"), suite.get("failures")) == ("portico-matrix", "1", "0")
+    assert suite.find("testcase").get("name") == "bug=none"  # axis names, not bare levels
     assert "✅" in (tmp_path / "r.md").read_text()
 
     bad = write_matrix(tmp_path, axes={"bug": {"path": "bug", "values": ["no-readiness"]}})
     found = _cli("matrix", str(bad), "-o", str(tmp_path / "o2"), "--no-progress", "--junit", str(tmp_path / "f.xml"))
     assert found.returncode == 1
     assert "zero-downtime/readiness-probe" in found.stdout
-    assert '<failure type="policy:zero-downtime/readiness-probe"' in (tmp_path / "f.xml").read_text()
+    failures = ElementTree.parse(tmp_path / "f.xml").getroot().iter("failure")
+    assert "policy:zero-downtime/readiness-probe" in {f.get("type") for f in failures}
 
 
 @pytest.mark.parametrize("shard", ["1/2", "2/2"])
@@ -153,5 +157,5 @@ def test_shards_partition_the_combinations(tmp_path, shard):
     out = _cli("matrix", str(matrix), "-o", str(tmp_path / "o"), "--no-progress", "--json", str(tmp_path / "s.json"),
                "--shard", shard)
     assert out.returncode == 0, out.stderr
-    ids = [c["levels"]["replicas"] for c in json.loads((tmp_path / "s.json").read_text())["combinations"]]
+    ids = [c["properties"]["levels"]["replicas"] for c in json.loads((tmp_path / "s.json").read_text())["cases"]]
     assert ids == (["1", "3"] if shard == "1/2" else ["2"])

@@ -11,7 +11,8 @@ import yaml
 
 from portico.errors import InputError
 from portico.matrix import combos, spec
-from portico.matrix import values as values_mod
+from portico import values
+from portico.matrix import layers as layers_mod
 from tests.conftest import FIXTURES
 
 TINY = str(FIXTURES / "charts" / "tiny")
@@ -118,5 +119,5 @@ def test_jinja_snippets_see_every_axis(tmp_path):
         "size": {"path": "replicas", "values": [1, 3]},
         "label": {"snippets": {"plain": {"selectorLabel": "x"},
                                "sized": "selectorLabel: tiny-{{ size }}\nextra: {{ 'big' if size > 1 else 'small' }}"}}}})
-    layers = values_mod.layers(m, {"size": "3", "label": "sized"})
-    assert values_mod.merged(layers) == {"replicas": 3, "selectorLabel": "tiny-3", "extra": "big"}
+    layers = layers_mod.layers(m, {"size": "3", "label": "sized"})
+    assert values.merge(layers) == {"replicas": 3, "selectorLabel": "tiny-3", "extra": "big"}

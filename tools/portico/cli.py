@@ -1,24 +1,23 @@
 """`portico`: render, validate and smoke-test Helm charts.
 
 Subcommands mirror the pipeline: render -> validate -> matrix (both, for every
-values permutation) -> smoke / upgrade-check (on a cluster) ; cluster manages
-the local kind cluster. Errors print one line and exit non-zero.
+values permutation) -> smoke / upgrade-check (on a cluster); cluster manages
+the local kind cluster; setup and doctor install and check the toolchain.
+Errors print one line and exit non-zero: 1 for findings, 2 for bad input.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
 from typing import Callable, Sequence
 
 from portico import __version__
+from portico.clients.helm import DEFAULT_NAMESPACE, DEFAULT_RELEASE
 from portico.errors import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, InputError, PorticoError
-from portico.files import write_atomic
-
-Handler = Callable[[argparse.Namespace], int]
-
 
 def _existing_path(kind: str) -> Callable[[str], Path]:
     def parse(raw: str) -> Path:
@@ -43,18 +42,19 @@ def _add_render_args(p: argparse.ArgumentParser) -> None:
                    help="values file, applied in order (repeatable)")
     p.add_argument("--set", action="append", default=[], dest="set_values", metavar="KEY=VALUE",
                    help="helm --set, applied last (repeatable)")
-    p.add_argument("--release", default="release", help="release name (default: release)")
-    p.add_argument("--namespace", default="default")
+    p.add_argument("--release", default=DEFAULT_RELEASE, help=f"release name (default: {DEFAULT_RELEASE})")
+    p.add_argument("--namespace", default=DEFAULT_NAMESPACE)
     p.add_argument("--kube-version", type=_k8s_minor, default=None,
                    help="Capabilities.KubeVersion, e.g. 1.34")
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    from portico import helm, manifests
+    from portico import manifests
+    from portico.clients.helm import Helm, RenderRequest
 
-    req = helm.RenderRequest(chart=args.chart, values_files=args.values, set_values=args.set_values,
-                             release=args.release, namespace=args.namespace, kube_version=args.kube_version)
-    docs = helm.split_documents(helm.template(req))
+    req = RenderRequest(chart=args.chart, values_files=args.values, set_values=args.set_values,
+                        release=args.release, namespace=args.namespace, kube_version=args.kube_version)
+    docs = manifests.load_all(Helm.pinned().template(req))
     if args.output_dir is None:
         import yaml
 
@@ -66,17 +66,16 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from portico import kubeconform
-    from portico.schemas import kubernetes_versions
+    from portico.schemas import kubernetes_versions, validate
 
     versions = args.kube_version or kubernetes_versions()
     failed = 0
     for version in versions:
-        result = kubeconform.validate(version, args.paths, skip_kinds=args.skip_kind)
-        for finding in result.findings:
+        result = validate(version, args.paths, skip_kinds=args.skip_kind)
+        for finding in result.invalid:
             print(finding.line())
-        failed += len(result.findings)
-        status = "ok" if not result.findings else f"{len(result.findings)} invalid"
+        failed += len(result.invalid)
+        status = "ok" if not result.invalid else f"{len(result.invalid)} invalid"
         print(f"kubernetes {version}: {result.resources} resources, {status}")
     return EXIT_FINDINGS if failed else EXIT_OK
 
@@ -94,8 +93,8 @@ def _shard(raw: str) -> tuple[int, int]:
 def cmd_matrix(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from portico import report
-    from portico.matrix import spec
+    from portico import reports
+    from portico.matrix import report, spec
     from portico.matrix.progress import rich_progress
     from portico.matrix.run import run
     from portico.renderer import HelmLoopRenderer
@@ -107,18 +106,16 @@ def cmd_matrix(args: argparse.Namespace) -> int:
         result = run(matrix, args.output_dir, shard=args.shard, renderer=renderer, progress=progress,
                      upgrade_from=args.upgrade_from)
     report.print_summary(result, Console())
-    if args.junit:
-        report.write_junit(result, args.junit)
-    if args.json:
-        report.write_json(result, args.json)
-    if args.markdown:
-        report.write_markdown(result, args.markdown)
-    report.append_github_summary(result)
+    reports.write(report.to_report(result), **_report_paths(args))
     return EXIT_OK if result.ok else EXIT_FINDINGS
 
 
+def _report_paths(args: argparse.Namespace) -> dict[str, Path | None]:
+    return {fmt: getattr(args, fmt, None) for fmt in ("junit", "json", "markdown", "sarif")}
+
+
 def _target(raw: str):
-    from portico.load import Target
+    from portico.zerodowntime.load import Target
 
     name, sep, rest = raw.partition("=")
     if not sep or not rest.startswith("http://"):
@@ -128,43 +125,41 @@ def _target(raw: str):
 
 
 def _values_file(raw: str) -> dict:
-    import yaml
+    from portico import values
 
-    path = _existing_path("values file")(raw)
     try:
-        data = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as exc:
-        raise argparse.ArgumentTypeError(f"{raw}: not valid YAML: {exc}") from None
-    if not isinstance(data, dict):
-        raise argparse.ArgumentTypeError(f"{raw}: a values file must hold a mapping")
-    return data
+        return values.load_file(_existing_path("values file")(raw))
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def cmd_upgrade_check(args: argparse.Namespace) -> int:
-    import json
+    from portico import reports
+    from portico.kube import Cluster
+    from portico.results import Report
+    from portico.zerodowntime import check, verdict
 
-    from portico import upgrade_check as uc
-
-    cluster = uc.Cluster(args.kubeconfig)
-    before = uc.Step(args.from_chart or args.chart, tuple(args.values + args.from_values), args.from_label)
-    after = uc.Step(args.chart, tuple(args.values + args.to_values), args.to_label)
-    report, run = uc.upgrade_check(cluster, args.scenario, args.release, args.namespace, before, after, args.target,
-                                   expected_version=args.expect_version, rate=args.rate, settle=args.settle)
-    print(uc.render_text(report))
-    if args.json:
-        write_atomic(args.json, json.dumps(uc.to_json(report), indent=2))
-    if args.junit:
-        uc.write_junit([report], args.junit)
+    cluster = Cluster(args.kubeconfig, args.helm)
+    before = check.Step(args.from_chart or args.chart, tuple(args.values + args.from_values), args.from_label)
+    after = check.Step(args.chart, tuple(args.values + args.to_values), args.to_label)
+    started = time.monotonic()
+    result, run = check.upgrade_check(cluster, args.scenario, args.release, args.namespace, before, after,
+                                      args.target, expected_version=args.expect_version, rate=args.rate,
+                                      settle=args.settle)
+    print(verdict.render_text(result))
+    case = verdict.to_case(result)
+    reports.write(Report("upgrade-check", args.scenario, [case], seconds=time.monotonic() - started,
+                         findings=list(case.findings)), **_report_paths(args))
     if args.plot:
-        uc.plot(report, run, args.plot)
-    return EXIT_OK if report.passed else EXIT_FINDINGS
+        from portico.zerodowntime.plot import plot
+
+        plot(result, run, args.plot)
+    return EXIT_OK if result.passed else EXIT_FINDINGS
 
 
 def cmd_smoke(args: argparse.Namespace) -> int:
-    import json
-
-    from portico import smoke
-    from portico.upgrade_check import Cluster
+    from portico import reports, smoke
+    from portico.kube import Cluster
 
     scenarios, common = smoke.load(args.smoke_file)
     if args.only:
@@ -175,37 +170,28 @@ def cmd_smoke(args: argparse.Namespace) -> int:
     settings = smoke.Settings(chart=args.chart, http=args.http, https=args.https, client_image=args.client_image,
                               client_command=tuple(args.client_command.split()), common=(common,) if common else ())
     started = time.monotonic()
-    results = smoke.run_all(smoke.Runner(Cluster(args.kubeconfig), settings), scenarios, parallel=args.parallel)
+    results = smoke.run_all(smoke.Runner(Cluster(args.kubeconfig, args.helm), settings), scenarios,
+                            parallel=args.parallel)
     print(smoke.render_table(results))
     print(f"wall time {time.monotonic() - started:.0f}s")
-    if args.json:
-        write_atomic(args.json, json.dumps(smoke.to_json(results), indent=2))
-    if args.junit:
-        smoke.write_junit(results, args.junit)
+    reports.write(smoke.to_report(results, args.smoke_file, time.monotonic() - started), **_report_paths(args))
     return EXIT_OK if all(r.passed for r in results) else EXIT_FINDINGS
-
-
-def _not_yet(issue: int) -> Handler:
-    def handler(args: argparse.Namespace) -> int:
-        raise PorticoError(f"`portico {args.command}` is not implemented yet (tracked in issue {issue})")
-
-    return handler
 
 
 def cmd_cluster(args: argparse.Namespace) -> int:
     import json
 
-    from portico.cluster import kind
+    from portico.cluster import kind, lifecycle
 
     if args.action == "up":
-        endpoints = kind.up(image=args.image)
+        endpoints = lifecycle.up(image=args.image)
         print(f"http:  {endpoints.http}\nhttps: {endpoints.https}\n"
               f"NodePorts {endpoints.node_ports.start}-{endpoints.node_ports.stop - 1} on 127.0.0.1\n"
               f"export KUBECONFIG={kind.kubeconfig_path()}")
     elif args.action == "down":
-        kind.down()
+        lifecycle.down()
     elif args.action == "status":
-        state = kind.status()
+        state = lifecycle.status()
         print(json.dumps(state, indent=2))
         return EXIT_OK if state["exists"] else EXIT_FINDINGS
     elif args.action == "load-image":
@@ -221,16 +207,68 @@ def cmd_cluster(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_setup(args: argparse.Namespace) -> int:
+    from portico.schemas import ensure_schemas
+    from portico.toolchain import install
+
+    allow_download = not (args.no_download or os.environ.get("PORTICO_NO_DOWNLOAD") == "1")
+    code = install.install(args.tools or None, allow_download=allow_download,
+                           out=lambda line: print(line, flush=True),
+                           err=lambda line: print(line, file=sys.stderr, flush=True))
+    if not args.tools:
+        ensure_schemas()
+    return EXIT_FINDINGS if code else EXIT_OK
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from portico import doctor
+
+    checks = doctor.run()
+    for check in checks:
+        print(check.line())
+    return EXIT_OK if all(c.ok for c in checks if c.required) else EXIT_FINDINGS
+
+
+def cmd_versions(args: argparse.Namespace) -> int:
+    from portico.toolchain.pins import load_versions
+
+    for key, value in load_versions().items():
+        print(f"{key}={value}")
+    return EXIT_OK
+
+
+def _add_report_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--junit", type=Path, help="write a JUnit XML report")
+    p.add_argument("--json", type=Path, help="write a JSON report")
+    p.add_argument("--markdown", type=Path, help="write a Markdown summary (also appended to $GITHUB_STEP_SUMMARY)")
+    p.add_argument("--sarif", type=Path, help="write SARIF 2.1.0 for GitHub code scanning")
+
+
 def _add_cluster_report_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--kubeconfig", type=Path, default=None, help="default: $KUBECONFIG")
-    p.add_argument("--json", type=Path, help="write a JSON report")
-    p.add_argument("--junit", type=Path, help="write a JUnit XML report")
+    p.add_argument("--helm", choices=["helm", "helm3"], default="helm", help="helm 4 (default) or helm 3")
+    _add_report_args(p)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="portico", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"portico {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log every command portico runs")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("setup", help="install the pinned tools, build the renderer and the offline schemas",
+                       description="Per tool: the tools dir, a binary on PATH at the pinned version, the official "
+                                   "checksum-verified release download, or a build from the Go module proxy. "
+                                   "Idempotent and fast when warm.")
+    p.add_argument("tools", nargs="*", help="only these tools (default: all, plus the renderer and schemas)")
+    p.add_argument("--no-download", action="store_true", help="skip release downloads, build from Go modules")
+    p.set_defaults(handler=cmd_setup)
+
+    p = sub.add_parser("doctor", help="check what portico needs: Python, Go, the pinned tools, Docker, caches")
+    p.set_defaults(handler=cmd_doctor)
+
+    p = sub.add_parser("versions", help="print the pinned tool versions, KEY=VALUE")
+    p.set_defaults(handler=cmd_versions)
 
     p = sub.add_parser("render", help="render a chart with values into one file per resource")
     _add_render_args(p)
@@ -253,9 +291,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--shard", type=_shard, default=None, metavar="I/N", help="run only shard I of N")
     p.add_argument("--upgrade-from", default=None, metavar="REF",
                    help="previous chart: git:<ref> or a packaged .tgz (overrides the matrix file)")
-    p.add_argument("--junit", type=Path, help="write a JUnit XML report")
-    p.add_argument("--json", type=Path, help="write a JSON report")
-    p.add_argument("--markdown", type=Path, help="write a Markdown summary (also appended to $GITHUB_STEP_SUMMARY)")
+    _add_report_args(p)
     p.add_argument("--renderer", choices=["inprocess", "helm"], default="inprocess",
                    help="inprocess: portico-render (Helm's SDK); helm: one `helm template` per combination")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
@@ -313,6 +349,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.verbose:
+        from portico import process
+
+        process.set_verbose(True)
     try:
         return args.handler(args)
     except InputError as exc:
@@ -324,6 +364,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("portico: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`portico versions | head`): not an error of ours.
+        sys.stderr.close()
+        return EXIT_OK
 
 
 if __name__ == "__main__":

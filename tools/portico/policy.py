@@ -252,10 +252,6 @@ RULES: tuple[Rule, ...] = (
 )
 
 
-def rule_ids() -> list[str]:
-    return [r.id for r in RULES]
-
-
 def check(docs: list[Doc], disabled: Iterable[str] = ()) -> list[Violation]:
     render = Render(docs)
     skip = set(disabled)

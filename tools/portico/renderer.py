@@ -1,92 +1,35 @@
 """Render many values sets of one chart.
 
-`InProcessRenderer` streams requests to `portico-render` (tools/renderer: Helm's
-Go SDK, chart loaded once, a worker per core). `HelmLoopRenderer` runs
-`helm template` once per request: the baseline the benchmarks compare against,
-and the fallback when portico-render is not built.
+`InProcessRenderer` streams requests to portico-render (Helm's Go SDK, chart
+loaded once, a worker per core). `HelmLoopRenderer` runs `helm template` once
+per request: the baseline the benchmarks compare against, and the fallback
+when portico-render is not built (no Go on the machine), with one warning.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import tempfile
-import threading
+import sys
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
-import yaml
-
-from portico.binaries import tool_path, tools_env
+from portico.clients.helm import Helm, RenderError, RenderRequest
+from portico.clients.renderer import PorticoRender, RenderJob, RenderResult
 from portico.errors import ToolError
-from portico.helm import clean_error
+from portico.toolchain.locate import tool_path
 
-
-@dataclass(frozen=True)
-class RenderJob:
-    id: str
-    layers: list[dict[str, Any]]
-    kube_version: str | None = None
-    release: str = "release"
-    namespace: str = "default"
-    api_versions: tuple[str, ...] = field(default_factory=tuple)
-
-
-@dataclass(frozen=True)
-class RenderResult:
-    id: str
-    manifest: str
-    error: str | None
+__all__ = ["HelmLoopRenderer", "InProcessRenderer", "RenderJob", "RenderResult", "default_renderer"]
 
 
 class InProcessRenderer:
     def __init__(self, chart: Path, workers: int | None = None):
         self.chart = chart
         self.workers = workers or os.cpu_count() or 2
-        self.binary = tool_path("portico-render")
+        self.client = PorticoRender(tool_path("portico-render"))
 
     def render_many(self, jobs: Iterable[RenderJob]) -> Iterator[RenderResult]:
-        proc = subprocess.Popen(
-            [self.binary, "-chart", str(self.chart), "-workers", str(self.workers)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1 << 20,
-        )
-        assert proc.stdin and proc.stdout and proc.stderr
-        sent = 0
-        feed_error: list[BaseException] = []
-
-        def feed() -> None:
-            nonlocal sent
-            try:
-                for job in jobs:
-                    proc.stdin.write(json.dumps({
-                        "id": job.id, "layers": job.layers, "kubeVersion": job.kube_version or "",
-                        "apiVersions": list(job.api_versions), "release": job.release,
-                        "namespace": job.namespace,
-                    }) + "\n")
-                    sent += 1
-            except BrokenPipeError as exc:
-                feed_error.append(exc)
-            finally:
-                try:
-                    proc.stdin.close()
-                except BrokenPipeError:
-                    pass
-
-        writer = threading.Thread(target=feed, daemon=True)
-        writer.start()
-        received = 0
-        for line in proc.stdout:
-            resp = json.loads(line)
-            received += 1
-            yield RenderResult(resp["id"], resp.get("manifest", ""), resp.get("error"))
-        writer.join()
-        code = proc.wait()
-        if code != 0 or feed_error or received != sent:
-            raise ToolError(f"portico-render failed (exit {code}, {received}/{sent} renders): "
-                            f"{proc.stderr.read().strip()[:800]}")
+        return self.client.render_many(self.chart, jobs, self.workers)
 
 
 class HelmLoopRenderer:
@@ -95,24 +38,15 @@ class HelmLoopRenderer:
     def __init__(self, chart: Path, parallel: int = 1, helm: str = "helm"):
         self.chart = chart
         self.parallel = parallel
-        self.helm = tool_path(helm)
+        self.helm = Helm.pinned(helm)
 
     def _one(self, job: RenderJob) -> RenderResult:
-        with tempfile.TemporaryDirectory(prefix="portico-values-") as tmp:
-            cmd = [self.helm, "template", job.release, str(self.chart), "--namespace", job.namespace]
-            if job.kube_version:
-                cmd += ["--kube-version", job.kube_version]
-            for api in job.api_versions:
-                cmd += ["--api-versions", api]
-            for i, layer in enumerate(job.layers):
-                path = Path(tmp) / f"{i:03d}.yaml"
-                path.write_text(yaml.safe_dump(layer))
-                cmd += ["-f", str(path)]
-            proc = subprocess.run(cmd, capture_output=True, text=True, env=tools_env())
-        if proc.returncode != 0:
-            return RenderResult(job.id, "", clean_error(proc.stderr).removesuffix(
-                "Use --debug flag to render out invalid YAML").strip())
-        return RenderResult(job.id, proc.stdout, None)
+        req = RenderRequest(chart=self.chart, layers=job.layers, release=job.release, namespace=job.namespace,
+                            kube_version=job.kube_version, api_versions=job.api_versions)
+        try:
+            return RenderResult(job.id, self.helm.template(req), None)
+        except RenderError as exc:
+            return RenderResult(job.id, "", str(exc))
 
     def render_many(self, jobs: Iterable[RenderJob]) -> Iterator[RenderResult]:
         if self.parallel <= 1:
@@ -123,8 +57,14 @@ class HelmLoopRenderer:
             yield from pool.map(self._one, jobs)
 
 
-def default_renderer(chart: Path) -> InProcessRenderer | HelmLoopRenderer:
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def default_renderer(chart: Path, warn: Callable[[str], None] = _stderr) -> InProcessRenderer | HelmLoopRenderer:
     try:
         return InProcessRenderer(chart)
     except ToolError:
+        warn("portico: warning: portico-render is not built (it needs Go; run `portico setup`): rendering with one "
+             "`helm template` per combination, which is many times slower")
         return HelmLoopRenderer(chart, parallel=os.cpu_count() or 2)

@@ -15,17 +15,16 @@ import ssl
 import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-import yaml
-
+from portico import values as values_mod
+from portico import wait
 from portico.errors import InputError, ToolError
-from portico.matrix.values import merged
-from portico.files import write_atomic
-from portico.upgrade_check import Cluster, Step
+from portico.kube import Cluster
+from portico.results import FAILED, PASSED, Case, Report
 
+INSTANCE = "app.kubernetes.io/instance"
 REACH = ("clusterip", "headless", "nodeport", "ingress", "httproute", "loadbalancer", "none")
 
 
@@ -63,10 +62,12 @@ class Settings:
 
 def load(path: Path) -> tuple[list[Scenario], dict]:
     source = str(path)
+    if path.is_dir():
+        raise InputError("is a directory, expected a smoke file", source=source)
     try:
-        raw = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as exc:
-        raise InputError(f"cannot read smoke file: {exc}", source=source) from exc
+        raw = values_mod.loads(path.read_text(), source=source)
+    except OSError as exc:
+        raise InputError(f"cannot read smoke file: {exc.strerror}", source=source) from exc
     if not isinstance(raw, dict) or not isinstance(raw.get("scenarios"), dict) or not raw["scenarios"]:
         raise InputError("expected a mapping with a non-empty `scenarios` mapping", source=source)
     base = path.resolve().parent
@@ -86,7 +87,7 @@ def load(path: Path) -> tuple[list[Scenario], dict]:
             file = (base / rel).resolve()
             if not file.exists():
                 raise InputError(f"{rel!r} does not exist", source=source, key_path=f"{where}.files[{i}]")
-            layers.append(yaml.safe_load(file.read_text()) or {})
+            layers.append(values_mod.load_file(file))
         layers.append(spec.get("values") or {})
         scenarios.append(Scenario(name=name, values=tuple(layers), reach=spec["reach"], port=spec.get("port"),
                                   host=spec.get("host"), scheme=spec.get("scheme", "http"),
@@ -95,20 +96,19 @@ def load(path: Path) -> tuple[list[Scenario], dict]:
     return scenarios, raw.get("common") or {}
 
 
-def _get(url: str, host: str | None, attempts: int = 40) -> dict:
+def _fetch(url: str, host: str | None) -> dict:
     context = ssl.create_default_context()
     context.check_hostname, context.verify_mode = False, ssl.CERT_NONE  # the cluster's own self-signed certs
-    last: Exception | None = None
-    for _ in range(attempts):
-        req = urllib.request.Request(url, headers={"Host": host} if host else {})
-        try:
-            with urllib.request.urlopen(req, timeout=3, context=context) as resp:
-                body = resp.read()
-                return {"status": resp.status, "pod": resp.headers.get("X-Pod"), "body": body[:200].decode()}
-        except Exception as exc:  # noqa: BLE001 - retried (routes take a moment), bounded
-            last = exc
-            time.sleep(1)
-    raise ToolError(f"{url} (Host: {host}) never answered: {last}")
+    req = urllib.request.Request(url, headers={"Host": host} if host else {})
+    with urllib.request.urlopen(req, timeout=3, context=context) as resp:
+        body = resp.read()
+        return {"status": resp.status, "pod": resp.headers.get("X-Pod"), "body": body[:200].decode()}
+
+
+def _get(url: str, host: str | None, timeout: float = 40) -> dict:
+    """Until it answers (routes take a moment to program), bounded."""
+    return wait.until(lambda: _fetch(url, host), timeout=timeout, interval=1,
+                      what=f"{url} (Host: {host}) never answered")
 
 
 class Runner:
@@ -116,31 +116,26 @@ class Runner:
         self.cluster, self.settings = cluster, settings
 
     def _release_pods(self, namespace: str, release: str) -> set[str]:
-        pods = json.loads(self.cluster.kubectl("-n", namespace, "get", "pods", "-l",
-                                               f"app.kubernetes.io/instance={release}", "-o", "json"))["items"]
+        pods = self.cluster.kubectl.get("pods", "-l", f"{INSTANCE}={release}", namespace=namespace)["items"]
         return {p["metadata"]["name"] for p in pods}
 
     def _service(self, namespace: str, release: str) -> dict:
-        services = json.loads(self.cluster.kubectl("-n", namespace, "get", "services", "-l",
-                                                   f"app.kubernetes.io/instance={release}", "-o", "json"))["items"]
+        services = self.cluster.kubectl.get("services", "-l", f"{INSTANCE}={release}", namespace=namespace)["items"]
         if not services:
             raise ToolError("the release has no Service")
         return services[0]
 
-    def _in_cluster(self, namespace: str, url: str, attempts: int = 5) -> dict:
+    def _client_pod(self, namespace: str, url: str) -> str:
+        name = f"smoke-client-{int(time.time() * 1000) % 100000}"
+        return str(self.cluster.kubectl.run(
+            "-n", namespace, "run", name, "--image", self.settings.client_image, "--restart=Never", "--rm",
+            "-i", "--quiet", "--image-pull-policy=IfNotPresent", "--command", "--",
+            *self.settings.client_command, url).stdout)
+
+    def _in_cluster(self, namespace: str, url: str) -> dict:
         # kube-proxy may program a new Service a moment after helm --wait returns: retry, bounded.
-        for attempt in range(attempts):
-            name = f"smoke-client-{int(time.time() * 1000) % 100000}-{attempt}"
-            try:
-                out = self.cluster.kubectl(
-                    "-n", namespace, "run", name, "--image", self.settings.client_image, "--restart=Never", "--rm",
-                    "-i", "--quiet", "--image-pull-policy=IfNotPresent", "--command", "--",
-                    *self.settings.client_command, url)
-                break
-            except ToolError:
-                if attempt == attempts - 1:
-                    raise
-                time.sleep(2)
+        out = wait.retry(lambda: self._client_pod(namespace, url), attempts=5, delay=2, on=(ToolError,),
+                         what=f"in-cluster request to {url}")
         for line in out.splitlines():  # kubectl may add its own lines around the body
             try:
                 return {"status": 200, "pod": json.loads(line).get("pod"), "body": line[:200]}
@@ -160,26 +155,26 @@ class Runner:
             base = self.settings.https if scenario.scheme == "https" else self.settings.http
             return _get(f"{base}{scenario.path}", scenario.host)
         if scenario.reach == "loadbalancer":
-            for _ in range(60):
-                svc = self._service(namespace, release)
-                ingress = svc.get("status", {}).get("loadBalancer", {}).get("ingress") or []
-                if ingress:
-                    port = svc["spec"]["ports"][0]["port"]
-                    return _get(f"http://{ingress[0]['ip']}:{port}{scenario.path}", None)
-                time.sleep(1)
-            raise ToolError("the LoadBalancer Service got no address")
+            def address() -> str | None:
+                ingress = (self._service(namespace, release).get("status", {}).get("loadBalancer", {})
+                           .get("ingress") or [])
+                return ingress[0].get("ip") if ingress else None
+
+            ip = wait.until(address, timeout=60, interval=1, what="the LoadBalancer Service got no address")
+            return _get(f"http://{ip}:{svc['spec']['ports'][0]['port']}{scenario.path}", None)
         return {"status": None, "pod": None, "body": ""}
 
     def _leftovers(self, namespace: str, release: str, timeout: float = 90) -> list[str]:
         """What is still there once terminating pods had time to finish their preStop and grace period."""
-        deadline = time.monotonic() + timeout
-        while True:
-            left = self.cluster.kubectl("-n", namespace, "get",
-                                        "all,ingress,pdb,hpa,serviceaccount,configmap,secret,networkpolicy",
-                                        "-l", f"app.kubernetes.io/instance={release}", "-o", "name").split()
-            if not left or time.monotonic() > deadline:
-                return left
-            time.sleep(2)
+        def left() -> list[str]:
+            return self.cluster.kubectl.names("all,ingress,pdb,hpa,serviceaccount,configmap,secret,networkpolicy",
+                                              "-l", f"{INSTANCE}={release}", namespace=namespace)
+
+        try:
+            wait.until(lambda: not left(), timeout=timeout, interval=2, what="uninstall left objects")
+            return []
+        except ToolError:
+            return left()
 
     def run(self, scenario: Scenario) -> Result:
         namespace = f"smoke-{scenario.name}"[:63]
@@ -192,12 +187,9 @@ class Runner:
 
         try:
             if scenario.companion:
-                self.cluster.helm_values("install", f"{release}-pods",
-                                         Step(self.settings.chart, (*self.settings.common, *scenario.companion),
-                                              "companion"), namespace)
-            self.cluster.helm_values("install", release, Step(self.settings.chart,
-                                                               (*self.settings.common, *scenario.values), "smoke"),
-                                     namespace)
+                self.cluster.install(f"{release}-pods", self.settings.chart, namespace,
+                                     (*self.settings.common, *scenario.companion))
+            self.cluster.install(release, self.settings.chart, namespace, (*self.settings.common, *scenario.values))
             mark("installed")
             answer = self.reach(scenario, namespace, release)
             mark("reached")
@@ -207,11 +199,11 @@ class Runner:
                 if answer.get("pod") not in pods:
                     raise ToolError(f"answered by {answer.get('pod')!r}, not one of the release's pods {sorted(pods)}")
                 result.answered_by = answer["pod"]
-            if merged(list(scenario.values)).get("tests", {}).get("enabled", True) is not False:
-                self.cluster.helm("test", release, "--namespace", namespace, "--timeout", "120s")
+            if values_mod.merge(list(scenario.values)).get("tests", {}).get("enabled", True) is not False:
+                self.cluster.helm.test(release, namespace)
                 mark("helm test")
             for name in ([release] + ([f"{release}-pods"] if scenario.companion else [])):
-                self.cluster.helm("uninstall", name, "--namespace", namespace, "--wait")
+                self.cluster.helm.uninstall(name, namespace)
             left = self._leftovers(namespace, release)
             if left:
                 raise ToolError(f"uninstall left {left}")
@@ -220,7 +212,7 @@ class Runner:
         except Exception as exc:  # noqa: BLE001 - any failure fails this scenario only
             result.error = str(exc)[-1500:]
         finally:
-            self.cluster.kubectl("delete", "namespace", namespace, "--wait=false", check=False)
+            self.cluster.kubectl.delete_namespace(namespace)
         return result
 
 
@@ -241,21 +233,11 @@ def render_table(results: list[Result]) -> str:
     return "\n".join(lines)
 
 
-def to_json(results: list[Result]) -> list[dict[str, Any]]:
-    return [asdict(r) for r in results]
-
-
-def write_junit(results: list[Result], path: Path) -> None:
-    from xml.etree import ElementTree as ET
-
-    suite = ET.Element("testsuite", name="portico-smoke", tests=str(len(results)),
-                       failures=str(sum(not r.passed for r in results)))
-    for r in results:
-        case = ET.SubElement(suite, "testcase", classname="smoke", name=r.scenario,
-                             time=str(max(r.steps.values(), default=0)))
-        if not r.passed:
-            ET.SubElement(case, "failure", message=(r.error or "")[:500]).text = r.error
-    root = ET.Element("testsuites")
-    root.append(suite)
-    ET.indent(root)
-    write_atomic(path, ET.tostring(root, encoding="unicode", xml_declaration=True))
+def to_report(results: list[Result], smoke_file: Path, seconds: float) -> Report:
+    cases = [Case(r.scenario, PASSED if r.passed else FAILED, seconds=max(r.steps.values(), default=0.0),
+                  properties={"namespace": r.namespace, "answered_by": r.answered_by, "steps": r.steps},
+                  detail=r.error or "") for r in results]
+    passed = sum(r.passed for r in results)
+    return Report("smoke", smoke_file.name, cases, seconds=seconds,
+                  summary={"passed": passed, "failed": len(results) - passed},
+                  table=[("scenarios", f"{passed} passed, {len(results) - passed} failed")])

@@ -1,6 +1,6 @@
 """What `portico cluster up` installs on top of kind, every image built locally.
 
-- the test workload image (tests/app), as portico.local/testapp:1.0.0 and :2.0.0;
+- the test workload image (package data testapp/), as portico.local/testapp:1.0.0 and :2.0.0;
 - Traefik, as the IngressClass `traefik` and the Gateway API implementation
   (GatewayClass `traefik`, Gateway `portico` in namespace `traefik`), listening
   on the node's ports 80/443, which kind maps to 127.0.0.1;
@@ -12,16 +12,19 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import time
 from pathlib import Path
 from typing import Callable
 
 import yaml
 
-from portico.cluster import docker as d
+from portico import wait
+from portico.clients.docker import Docker, FileEntry
 from portico.cluster import gobuild, kind
 from portico.errors import ToolError
-from portico.toolchain import REPO_ROOT, _go_env, _require_go, _run_logged, load_versions, source_digest
+from portico.paths import data_path
+from portico.toolchain import gomod
+from portico.toolchain.pins import load_versions
+from portico.toolchain.stamps import source_digest
 
 TESTAPP_REPO = "portico.local/testapp"
 IMAGE_FORMAT = 2  # bump when how the images are assembled changes
@@ -51,35 +54,35 @@ METALLB = gobuild.Component(
 
 
 def testapp_images(log: Callable[[str], None]) -> list[str]:
-    src = REPO_ROOT / "tests" / "app"
+    src = data_path("testapp")
     digest = source_digest(src)[:10]
+    docker = Docker()
     tags = []
     for version in TESTAPP_VERSIONS:
         tag = f"{TESTAPP_REPO}:{version}"
         tags.append(tag)
         label = f"{tag}-src-{digest}-{IMAGE_FORMAT}"
-        if d.image_exists(label):
+        if docker.image_exists(label):
             continue
         out = gobuild.offline_dir() / f"testapp-{version}" / "testapp"
         out.parent.mkdir(parents=True, exist_ok=True)
-        env = _go_env()
-        _run_logged([_require_go(), "build", "-ldflags", f"-s -w -X main.builtVersion={version}", "-o", str(out), "."],
-                    src, env, gobuild.log_path("testapp"))
+        gomod.go().build(src, out, ldflags=f"-s -w -X main.builtVersion={version}", env=gomod.build_env(),
+                         log=gobuild.log_path("testapp"))
         # A numeric non-root user, so the chart's runAsNonRoot default admits it.
-        d.import_files(tag, [d.FileEntry("/testapp", out)], entrypoint=["/testapp"], user="65532:65532",
-                       log=gobuild.log_path("testapp"))
-        d.docker("tag", tag, label)
+        docker.import_files(tag, [FileEntry("/testapp", out)], entrypoint=["/testapp"], user="65532:65532")
+        docker.run("tag", tag, label)
         log(f"image        {tag}")
     return tags
 
 
 def traefik_image(versions: dict[str, str], log: Callable[[str], None]) -> str:
     tag = f"portico.local/traefik:{versions['TRAEFIK_VERSION']}"
-    if not d.image_exists(tag):
+    docker = Docker()
+    if not docker.image_exists(tag):
         out = gobuild.build(TRAEFIK, versions, log)
-        d.import_files(tag, [d.FileEntry("/traefik", out / "traefik"),
-                             d.FileEntry("/etc/ssl/certs/.keep", data=b"", mode=0o644)],
-                       entrypoint=["/traefik"], user="65532:65532", log=gobuild.log_path("traefik"))
+        docker.import_files(tag, [FileEntry("/traefik", out / "traefik"),
+                                  FileEntry("/etc/ssl/certs/.keep", data=b"", mode=0o644)],
+                            entrypoint=["/traefik"], user="65532:65532")
         log(f"image        {tag}")
     return tag
 
@@ -87,32 +90,23 @@ def traefik_image(versions: dict[str, str], log: Callable[[str], None]) -> str:
 def metallb_images(versions: dict[str, str], log: Callable[[str], None]) -> list[str]:
     version = versions["METALLB_VERSION"]
     tags = {f"quay.io/metallb/{b}:{version}": b for b in ("controller", "speaker")}
-    missing = [t for t in tags if not d.image_exists(t)]
+    docker = Docker()
+    missing = [t for t in tags if not docker.image_exists(t)]
     if missing:
         out = gobuild.build(METALLB, versions, log)
         for tag in missing:
             binary = tags[tag]
-            d.import_files(tag, [d.FileEntry(f"/{binary}", out / binary)], entrypoint=[f"/{binary}"],
-                           log=gobuild.log_path("metallb"))
+            docker.import_files(tag, [FileEntry(f"/{binary}", out / binary)], entrypoint=[f"/{binary}"])
             log(f"image        {tag}")
     return list(tags)
 
 
-def _apply(manifest: str | Path, server_side: bool = False) -> None:
-    args = ["apply"]
-    if server_side:
-        args += ["--server-side", "--force-conflicts"]
-    if isinstance(manifest, Path):
-        kind.kubectl(*args, "-f", str(manifest))
-    else:
-        kind.kubectl(*args, "-f", "-", input=manifest)
-
-
-def _wait_rollout(namespace: str, kind_name: str, timeout: int = 180) -> None:
-    proc = kind.kubectl("-n", namespace, "rollout", "status", kind_name, f"--timeout={timeout}s", check=False)
-    if proc.returncode != 0:
-        pods = kind.kubectl("-n", namespace, "get", "pods", "-o", "wide", check=False).stdout
-        raise ToolError(f"{kind_name} in {namespace} did not become ready: {proc.stderr.strip()}\n{pods}")
+def _wait_rollout(namespace: str, target: str, timeout: int = 180) -> None:
+    kubectl = kind.cluster().kubectl
+    done = kubectl.rollout_status(namespace, target, timeout)
+    if not done.ok:
+        pods = kubectl.run("-n", namespace, "get", "pods", "-o", "wide", check=False).stdout
+        raise ToolError(f"{target} in {namespace} did not become ready: {str(done.stderr).strip()}\n{pods}")
 
 
 def traefik_manifests(image: str) -> str:
@@ -167,14 +161,12 @@ def traefik_manifests(image: str) -> str:
 
 def gateway_api_crds(versions: dict[str, str]) -> str:
     """The experimental channel's CRDs (TLSRoute, TCPRoute too), without the kustomization file."""
-    from portico.crdschema import module_dir
-
-    root = module_dir("sigs.k8s.io/gateway-api", versions["GATEWAY_API_VERSION"]) / "config" / "crd" / "experimental"
+    root = gomod.module_dir("sigs.k8s.io/gateway-api", versions["GATEWAY_API_VERSION"]) / "config" / "crd" / "experimental"
     return "\n---\n".join(p.read_text() for p in sorted(root.glob("gateway.networking.k8s.io_*.yaml")))
 
 
 def _lb_pool() -> str:
-    net = json.loads(d.docker("network", "inspect", "kind").stdout)[0]
+    net = json.loads(Docker().run("network", "inspect", "kind").stdout)[0]
     for cfg in net["IPAM"]["Config"]:
         subnet = ipaddress.ip_network(cfg["Subnet"])
         if subnet.version == 4:
@@ -184,12 +176,11 @@ def _lb_pool() -> str:
 
 
 def install_metallb(versions: dict[str, str], log: Callable[[str], None]) -> None:
-    from portico.crdschema import module_dir
-
-    manifest = module_dir("go.universe.tf/metallb", versions["METALLB_VERSION"]) / "config" / "manifests" / \
+    kubectl = kind.cluster().kubectl
+    manifest = gomod.module_dir("go.universe.tf/metallb", versions["METALLB_VERSION"]) / "config" / "manifests" / \
         "metallb-native.yaml"
     text = manifest.read_text().replace("imagePullPolicy: Always", "imagePullPolicy: Never")
-    _apply(text)
+    kubectl.apply(text)
     _wait_rollout("metallb-system", "deployment/controller")
     _wait_rollout("metallb-system", "daemonset/speaker")
     pool = yaml.safe_dump_all([
@@ -198,14 +189,9 @@ def install_metallb(versions: dict[str, str], log: Callable[[str], None]) -> Non
         {"apiVersion": "metallb.io/v1beta1", "kind": "L2Advertisement",
          "metadata": {"name": "portico", "namespace": "metallb-system"}},
     ])
-    deadline = time.monotonic() + 90
-    while True:  # the webhook takes a moment after the controller is Ready
-        proc = kind.kubectl("apply", "-f", "-", input=pool, check=False)
-        if proc.returncode == 0:
-            break
-        if time.monotonic() > deadline:
-            raise ToolError(f"MetalLB pool not accepted: {proc.stderr.strip()}")
-        time.sleep(3)
+    # The webhook takes a moment after the controller is Ready.
+    wait.until(lambda: kubectl.apply(pool, check=False).ok, timeout=90, interval=3,
+               what="MetalLB pool not accepted")
     log(f"metallb      L2 pool {_lb_pool()}")
 
 
@@ -214,8 +200,9 @@ def install(log: Callable[[str], None] = print) -> None:
     images = [*testapp_images(log), traefik_image(versions, log), *metallb_images(versions, log)]
     for image in images:
         kind.load_image(image)
-    _apply(gateway_api_crds(versions), server_side=True)
-    _apply(traefik_manifests(images[len(TESTAPP_VERSIONS)]))
+    kubectl = kind.cluster().kubectl
+    kubectl.apply(gateway_api_crds(versions), server_side=True)
+    kubectl.apply(traefik_manifests(images[len(TESTAPP_VERSIONS)]))
     _wait_rollout(GATEWAY_NAMESPACE, "deployment/traefik")
     log(f"traefik      IngressClass traefik, Gateway {GATEWAY_NAMESPACE}/{GATEWAY_NAME} on {kind.ENDPOINTS.http}")
     install_metallb(versions, log)

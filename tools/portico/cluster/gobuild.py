@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Callable
 
 from portico.errors import ToolError
-from portico.toolchain import ToolchainError, _go_env, _require_go, _run_logged, cache_dir, write_wrapper_module
+from portico.paths import cache_dir, log_file
+from portico.toolchain import gomod
 
 
 @dataclass(frozen=True)
@@ -45,9 +46,7 @@ def offline_dir() -> Path:
 
 
 def log_path(name: str) -> Path:
-    path = cache_dir() / "logs" / f"build-{name}.log"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return path
+    return log_file(f"build-{name}")
 
 
 def output_dir(component: Component, version: str) -> Path:
@@ -60,12 +59,11 @@ def build(component: Component, versions: dict[str, str], log: Callable[[str], N
     out = output_dir(component, version)
     if (out / ".complete").exists():
         return out
-    go = _require_go()
+    go = gomod.go()
     if component.cgo and "seccomp" in component.tags and not Path("/usr/include/seccomp.h").exists():
         raise ToolError(f"{component.name} links libseccomp: install its headers (apt-get install libseccomp-dev)")
     logfile = log_path(component.name)
-    env = _go_env()
-    env["CGO_ENABLED"] = "1" if component.cgo else "0"
+    env = gomod.build_env(cgo=component.cgo)
     started = time.monotonic()
     partial = out.with_name(out.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
@@ -80,17 +78,17 @@ def build(component: Component, versions: dict[str, str], log: Callable[[str], N
                     (stub / name).write_text(content)
                 local[module] = str(stub)
             wrapper = Path(tmp) / "wrapper"
-            write_wrapper_module(wrapper, component.module, version, env,
-                                 packages=list(component.packages.values()), local=local)
+            gomod.write_wrapper_module(wrapper, component.module, version,
+                                       packages=list(component.packages.values()), local=local)
             # No `go mod tidy`: it resolves the test imports of every dependency too,
             # and some of those modules are gone from the proxy (Traefik's DNS providers).
             # -mod=mod resolves just what the build imports, at the module's own versions.
             for binary, package in component.packages.items():
-                cmd = [go, "build", "-mod=mod", "-o", str(partial / binary), "-ldflags", component.ldflags(version)]
+                args = ["build", "-mod=mod", "-o", str(partial / binary), "-ldflags", component.ldflags(version)]
                 if component.tags:
-                    cmd += ["-tags", ",".join(component.tags)]
-                _run_logged([*cmd, package], wrapper, env, logfile)
-    except ToolchainError as exc:
+                    args += ["-tags", ",".join(component.tags)]
+                go.run([*args, package], cwd=wrapper, env=env, log=logfile)
+    except ToolError as exc:
         raise ToolError(f"building {component.name} {version} failed: {exc}") from exc
     (partial / ".complete").write_text(version)
     shutil.rmtree(out, ignore_errors=True)

@@ -1,28 +1,24 @@
-"""`portico cluster up|down|status|load-image`: a local kind cluster ready for smoke tests.
+"""The local kind cluster: its config, its node container, its kubeconfig.
 
-The cluster has one node, reachable only on 127.0.0.1: HTTP and HTTPS of the
+The cluster's ports are reachable only on 127.0.0.1: HTTP and HTTPS of the
 in-cluster Traefik (Ingress and Gateway API) and a slice of the NodePort range
-are mapped there. The node image is kind's official one when `--image` names
-it (machines with a registry), else the locally built offline image
-(portico.cluster.nodeimage).
+are mapped there. Creating it with its add-ons is `portico.cluster.lifecycle`.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import yaml
 
-from portico.binaries import tool_path, tools_env
-from portico.cluster import docker as d
+from portico.clients.docker import Docker
+from portico.clients.kind import Kind
 from portico.errors import ToolError
+from portico.kube import Cluster
+from portico.paths import cache_dir, logs_dir
 
 CLUSTER = os.environ.get("PORTICO_CLUSTER", "portico")
 HTTP_PORT = int(os.environ.get("PORTICO_HTTP_PORT", "18080"))
@@ -83,111 +79,49 @@ def kind_config(image: str, kubernetes_version: str) -> dict:
 
 
 def kubeconfig_path() -> Path:
-    from portico.toolchain import cache_dir
-
     return cache_dir() / f"kubeconfig-{CLUSTER}"
 
 
-def _kind(*args: str, check: bool = True, capture: bool = True) -> subprocess.CompletedProcess:
-    proc = subprocess.run([tool_path("kind"), *args], capture_output=capture, text=True, env=tools_env())
-    if check and proc.returncode != 0:
-        raise ToolError(f"kind {args[0]} failed: {(proc.stderr or '').strip()[-1500:]}")
-    return proc
+def cluster() -> Cluster:
+    """helm, kubectl and the API of the local cluster."""
+    return Cluster(kubeconfig_path())
+
+
+def kubectl(*args: str, input: str | None = None, check: bool = True):
+    return cluster().kubectl.run(*args, input=input, check=check)
 
 
 def exists() -> bool:
-    return CLUSTER in _kind("get", "clusters").stdout.split()
+    return CLUSTER in Kind.pinned().clusters()
 
 
 def node_running() -> bool:
     """kind nodes do not come back after a Docker restart; a stopped node means recreate."""
-    proc = d.docker("inspect", "-f", "{{.State.Running}}", f"{CLUSTER}-control-plane", check=False)
-    return proc.returncode == 0 and proc.stdout.strip() == b"true"
+    done = Docker().run("inspect", "-f", "{{.State.Running}}", f"{CLUSTER}-control-plane", check=False)
+    return done.ok and bytes(done.stdout).strip() == b"true"
 
 
-def kubectl(*args: str, input: str | None = None, check: bool = True) -> subprocess.CompletedProcess:
-    proc = subprocess.run([tool_path("kubectl"), "--kubeconfig", str(kubeconfig_path()), *args], input=input,
-                          capture_output=True, text=True)
-    if check and proc.returncode != 0:
-        raise ToolError(f"kubectl {' '.join(args[:3])} failed: {proc.stderr.strip()[-1000:]}")
-    return proc
+def create(image: str, kubernetes_version: str) -> None:
+    config = kind_config(image, kubernetes_version)
+    with tempfile.TemporaryDirectory(prefix="portico-kind-") as tmp:
+        path = Path(tmp) / "kind.yaml"
+        path.write_text(yaml.safe_dump(config))
+        done = Kind.pinned().create(CLUSTER, path, kubeconfig_path())
+    if not done.ok:
+        logdir = logs_dir() / f"kind-{CLUSTER}"
+        Kind.pinned().export_logs(CLUSTER, logdir)
+        raise ToolError(f"kind create cluster failed: {str(done.stderr).strip()[-1200:]} (node logs: {logdir})")
 
 
-def up(image: str | None = None, log: Callable[[str], None] = print) -> Endpoints:
-    d.require_daemon()
-    started = time.monotonic()
-    if exists() and not node_running():
-        log(f"cluster      {CLUSTER} exists but its node is stopped (Docker restarted?): recreating")
-        _kind("delete", "cluster", "--name", CLUSTER)
-    if exists():
-        _kind("export", "kubeconfig", "--name", CLUSTER, "--kubeconfig", str(kubeconfig_path()))
-        log(f"cluster      {CLUSTER} already up")
-    else:
-        if image is None:
-            from portico.cluster import nodeimage
-
-            image = nodeimage.build(log)
-        from portico.toolchain import load_versions
-
-        config = kind_config(image, load_versions()["KUBERNETES_VERSION"])
-        with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as fh:
-            yaml.safe_dump(config, fh)
-        try:
-            proc = _kind("create", "cluster", "--config", fh.name, "--kubeconfig", str(kubeconfig_path()),
-                         "--wait", "0s", check=False, capture=True)
-        finally:
-            Path(fh.name).unlink()
-        if proc.returncode != 0:
-            from portico.toolchain import cache_dir
-
-            logdir = cache_dir() / "logs" / f"kind-{CLUSTER}"
-            _kind("export", "logs", str(logdir), "--name", CLUSTER, check=False)
-            raise ToolError(f"kind create cluster failed: {proc.stderr.strip()[-1200:]} (node logs: {logdir})")
-        log(f"cluster      {CLUSTER} created ({time.monotonic() - started:.0f}s)")
-    wait_ready()
-    from portico.cluster import addons
-
-    addons.install(log)
-    log(f"cluster      ready in {time.monotonic() - started:.0f}s; KUBECONFIG={kubeconfig_path()}")
-    return ENDPOINTS
+def delete() -> None:
+    Kind.pinned().delete(CLUSTER)
 
 
-def wait_ready(timeout: int = 180) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        proc = kubectl("get", "nodes", "-o", "json", check=False)
-        if proc.returncode == 0:
-            nodes = json.loads(proc.stdout)["items"]
-            if nodes and all(any(c["type"] == "Ready" and c["status"] == "True" for c in n["status"]["conditions"])
-                             for n in nodes):
-                return
-        time.sleep(2)
-    raise ToolError(f"node not Ready after {timeout}s: {kubectl('describe', 'nodes', check=False).stdout[-1500:]}")
-
-
-def down(log: Callable[[str], None] = print) -> None:
-    if exists():
-        _kind("delete", "cluster", "--name", CLUSTER)
-        log(f"cluster      {CLUSTER} deleted")
-    else:
-        log(f"cluster      {CLUSTER} does not exist")
-
-
-def status() -> dict:
-    if not exists():
-        return {"cluster": CLUSTER, "exists": False}
-    _kind("export", "kubeconfig", "--name", CLUSTER, "--kubeconfig", str(kubeconfig_path()))
-    nodes = json.loads(kubectl("get", "nodes", "-o", "json").stdout)["items"]
-    return {
-        "cluster": CLUSTER, "exists": True, "kubeconfig": str(kubeconfig_path()),
-        "nodes": {n["metadata"]["name"]: next((c["status"] for c in n["status"]["conditions"] if c["type"] == "Ready"),
-                                              "Unknown") for n in nodes},
-        "http": ENDPOINTS.http, "https": ENDPOINTS.https,
-        "node_ports": f"127.0.0.1:{NODE_PORTS.start}-{NODE_PORTS.stop - 1}",
-    }
+def export_kubeconfig() -> None:
+    Kind.pinned().export_kubeconfig(CLUSTER, kubeconfig_path())
 
 
 def load_image(tag: str) -> None:
-    if not d.image_exists(tag):
+    if not Docker().image_exists(tag):
         raise ToolError(f"image {tag} is not in the local Docker daemon")
-    _kind("load", "docker-image", tag, "--name", CLUSTER)
+    Kind.pinned().load_image(CLUSTER, tag)

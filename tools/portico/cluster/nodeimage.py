@@ -20,18 +20,19 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
-import subprocess
 import tempfile
 import time
 from pathlib import Path
 from typing import Callable
 
-from portico.cluster import docker as d
+from portico import wait
+from portico.clients.docker import Docker, FileEntry
 from portico.cluster import gobuild
 from portico.errors import ToolError
-from portico.toolchain import _run_logged, load_versions
+from portico.process import default_runner
+from portico.toolchain import gomod
+from portico.toolchain.pins import load_versions
 
 # Bump when the assembly below changes, so cached images are rebuilt.
 FORMAT = 1
@@ -73,7 +74,7 @@ rm -rf /var/lib/apt/lists/* /var/cache/apt/*
 
 
 def _run(cmd: list[str], step: str) -> None:
-    _run_logged(cmd, None, dict(os.environ), gobuild.log_path(step))
+    default_runner().run(cmd, log_to=gobuild.log_path(step), timeout=3600)
 
 
 def _digest(*parts: object) -> str:
@@ -81,15 +82,11 @@ def _digest(*parts: object) -> str:
 
 
 def kind_module_dir(versions: dict[str, str]) -> Path:
-    from portico.crdschema import module_dir
-
-    return module_dir("sigs.k8s.io/kind", versions["KIND_VERSION"])
+    return gomod.module_dir("sigs.k8s.io/kind", versions["KIND_VERSION"])
 
 
 def kubernetes_module_dir(versions: dict[str, str]) -> Path:
-    from portico.crdschema import module_dir
-
-    return module_dir("k8s.io/kubernetes", versions["KUBERNETES_VERSION"])
+    return gomod.module_dir("k8s.io/kubernetes", versions["KUBERNETES_VERSION"])
 
 
 def pause_binary(versions: dict[str, str]) -> Path:
@@ -130,26 +127,27 @@ def control_plane_images(versions: dict[str, str], built: dict[str, Path], log: 
     k8s = versions["KUBERNETES_VERSION"]
     kube = built["kubernetes"]
     images = {
-        f"registry.k8s.io/kube-apiserver:{k8s}": ([d.FileEntry("/usr/local/bin/kube-apiserver", kube / "kube-apiserver")], None),
+        f"registry.k8s.io/kube-apiserver:{k8s}": ([FileEntry("/usr/local/bin/kube-apiserver", kube / "kube-apiserver")], None),
         f"registry.k8s.io/kube-controller-manager:{k8s}": (
-            [d.FileEntry("/usr/local/bin/kube-controller-manager", kube / "kube-controller-manager")], None),
-        f"registry.k8s.io/kube-scheduler:{k8s}": ([d.FileEntry("/usr/local/bin/kube-scheduler", kube / "kube-scheduler")], None),
+            [FileEntry("/usr/local/bin/kube-controller-manager", kube / "kube-controller-manager")], None),
+        f"registry.k8s.io/kube-scheduler:{k8s}": ([FileEntry("/usr/local/bin/kube-scheduler", kube / "kube-scheduler")], None),
         f"registry.k8s.io/etcd:{versions['ETCD_VERSION'].lstrip('v')}-0": (
-            [d.FileEntry("/usr/local/bin/etcd", built["etcd"] / "etcd")], None),
+            [FileEntry("/usr/local/bin/etcd", built["etcd"] / "etcd")], None),
         f"registry.k8s.io/coredns/coredns:{versions['COREDNS_VERSION']}": (
-            [d.FileEntry("/coredns", built["coredns"] / "coredns")], ["/coredns"]),
-        f"registry.k8s.io/pause:{versions['PAUSE_VERSION']}": ([d.FileEntry("/pause", pause_binary(versions))], ["/pause"]),
+            [FileEntry("/coredns", built["coredns"] / "coredns")], ["/coredns"]),
+        f"registry.k8s.io/pause:{versions['PAUSE_VERSION']}": ([FileEntry("/pause", pause_binary(versions))], ["/pause"]),
     }
+    docker = Docker()
     for tag, (entries, entrypoint) in images.items():
-        if not d.image_exists(tag):
-            d.import_files(tag, entries, entrypoint=entrypoint, log=gobuild.log_path("images"))
+        if not docker.image_exists(tag):
+            docker.import_files(tag, entries, entrypoint=entrypoint)
             log(f"image        {tag}")
     proxy_tag = f"registry.k8s.io/kube-proxy:{k8s}"
-    if not d.image_exists(proxy_tag):
+    if not docker.image_exists(proxy_tag):
         rootfs = _mmdebstrap(gobuild.offline_dir() / f"kube-proxy-rootfs-{versions['DEBIAN_SUITE']}.tar", versions,
                              KUBE_PROXY_PACKAGES, "kube-proxy-rootfs",
                              hooks=[f'copy-in {kube / "kube-proxy"} /usr/local/bin/'])
-        d.import_tarball(proxy_tag, rootfs, ["ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
+        docker.import_tarball(proxy_tag, rootfs, ["ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
                          log=gobuild.log_path("images"))
         log(f"image        {proxy_tag}")
     return [*images, proxy_tag]
@@ -181,8 +179,7 @@ def _node_overlay(root: Path, versions: dict[str, str], built: dict[str, Path]) 
     (root / "etc" / "cni" / "net.d").mkdir(parents=True, exist_ok=True)
     (root / "etc" / "cni" / "net.d" / "10-portico-ptp.conflist").write_text(json.dumps(CNI_CONFIG, indent=2))
     # What kind's base Dockerfile generates with `ctr oci spec | jq ...`.
-    spec = json.loads(subprocess.run([str(built["containerd"] / "ctr"), "oci", "spec"], capture_output=True,
-                                     check=True).stdout)
+    spec = json.loads(default_runner().run([str(built["containerd"] / "ctr"), "oci", "spec"]).stdout)
     spec.setdefault("hooks", {}).setdefault("createContainer", []).append({"path": "/kind/bin/mount-product-files.sh"})
     spec.get("process", {}).pop("rlimits", None)
     (root / "etc" / "containerd" / "cri-base.json").write_text(json.dumps(spec, indent=2))
@@ -199,8 +196,9 @@ def build(log: Callable[[str], None] = print) -> str:
     """The node image tag, building whatever is missing."""
     versions = load_versions()
     tag = node_image_tag(versions)
-    d.require_daemon()
-    if d.image_exists(tag):
+    docker = Docker()
+    docker.require_daemon()
+    if docker.image_exists(tag):
         log(f"node image   {tag} (cached)")
         return tag
     started = time.monotonic()
@@ -219,11 +217,11 @@ def build(log: Callable[[str], None] = print) -> str:
         base = f"{tag}-base"
         # kind's base image also sets STOPSIGNAL SIGRTMIN+3, which `docker import` cannot; it only
         # matters for `docker stop`, and kind removes nodes with `docker rm -f`.
-        d.import_tarball(base, rootfs, ["ENV container=docker",
+        docker.import_tarball(base, rootfs, ["ENV container=docker",
                                         'ENTRYPOINT ["/usr/local/bin/entrypoint", "/sbin/init"]'], log=gobuild.log_path("node-image"))
         log(f"node base    {base}")
         _preload(base, tag, images)
-        d.docker("rmi", base, check=False)
+        docker.run("rmi", base, check=False)
     log(f"node image   {tag} built ({time.monotonic() - started:.0f}s)")
     return tag
 
@@ -232,25 +230,19 @@ def _preload(base: str, tag: str, images: list[str]) -> None:
     """Import the images into the node's containerd and commit, as kind's build does."""
     log = gobuild.log_path("node-image")
     name = f"portico-node-build-{int(time.time())}"
-    d.docker("run", "-d", "--name", name, "--entrypoint=sleep", "--security-opt", "seccomp=unconfined", base,
-             "infinity", log=log)
+    docker = Docker()
+    docker.run("run", "-d", "--name", name, "--entrypoint=sleep", "--security-opt", "seccomp=unconfined", base,
+               "infinity", log=log)
     try:
-        d.docker("exec", name, "bash", "-c", "nohup containerd > /var/log/containerd-build.log 2>&1 &", log=log)
-        for _ in range(100):
-            if d.docker("exec", name, "ctr", "version", check=False).returncode == 0:
-                break
-            time.sleep(0.2)
-        else:
-            raise ToolError(f"containerd did not start in the build container; log: {log}")
+        docker.run("exec", name, "bash", "-c", "nohup containerd > /var/log/containerd-build.log 2>&1 &", log=log)
+        wait.until(lambda: docker.run("exec", name, "ctr", "version", check=False).ok, timeout=20, interval=0.2,
+                   what=f"containerd did not start in the build container; log: {log}")
         for image in images:
-            saved = subprocess.run(["docker", "save", image], capture_output=True)
-            if saved.returncode != 0:
-                raise ToolError(f"docker save {image} failed: {saved.stderr.decode().strip()}")
-            d.docker("exec", "-i", name, "ctr", "--namespace=k8s.io", "images", "import",
-                     "--label=io.cri-containerd.pinned=pinned", "--all-platforms", "--no-unpack", "--digests", "-",
-                     input=saved.stdout, log=log)
-        d.docker("exec", name, "pkill", "containerd", check=False, log=log)
+            docker.run("exec", "-i", name, "ctr", "--namespace=k8s.io", "images", "import",
+                       "--label=io.cri-containerd.pinned=pinned", "--all-platforms", "--no-unpack", "--digests", "-",
+                       input=docker.save(image))
+        docker.run("exec", name, "pkill", "containerd", check=False, log=log)
         time.sleep(1)
-        d.docker("commit", "--change", 'ENTRYPOINT [ "/usr/local/bin/entrypoint", "/sbin/init" ]', name, tag, log=log)
+        docker.run("commit", "--change", 'ENTRYPOINT [ "/usr/local/bin/entrypoint", "/sbin/init" ]', name, tag, log=log)
     finally:
-        d.docker("rm", "-f", "-v", name, check=False)
+        docker.run("rm", "-f", "-v", name, check=False)

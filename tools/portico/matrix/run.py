@@ -16,26 +16,16 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from portico import kubeconform, manifests, policy, upgrade
+from portico import manifests, policy, schemas, upgrade_safety
+from portico import values as values_mod
 from portico.errors import InputError
 from portico.matrix import combos as combos_mod
-from portico.matrix import values as values_mod
+from portico.matrix import layers as layers_mod
 from portico.matrix.spec import KUBE_VERSION, Matrix
 from portico.renderer import RenderJob, RenderResult, default_renderer
+from portico.results import Finding
 
 STAGES = ("render", "expectation", "schema", "policy", "upgrade")
-
-
-@dataclass(frozen=True)
-class Finding:
-    stage: str  # one of STAGES
-    rule: str
-    combinations: tuple[str, ...]
-    message: str
-    kind: str = ""
-    name: str = ""
-    kubernetes_version: str = ""
-    hint: str = ""
 
 
 @dataclass
@@ -96,7 +86,7 @@ def build_jobs(matrix: Matrix, chosen: list[dict[str, str]]) -> tuple[list[Combo
         seen.add(cid)
         expectation = combos_mod.expectation_for(matrix, combo)
         results.append(ComboResult(cid, combo, expected_error=expectation.error if expectation else None))
-        jobs.append(RenderJob(id=cid, layers=values_mod.layers(matrix, combo), kube_version=combo.get(KUBE_VERSION),
+        jobs.append(RenderJob(id=cid, layers=layers_mod.layers(matrix, combo), kube_version=combo.get(KUBE_VERSION),
                               release=matrix.release, namespace=matrix.namespace))
     return results, jobs
 
@@ -121,7 +111,7 @@ def run(matrix: Matrix, out_dir: Path, *, shard: tuple[int, int] | None = None, 
     results, jobs = build_jobs(matrix, chosen)
     previous = None
     if upgrade_from or matrix.upgrade_from:
-        previous = upgrade.resolve(upgrade_from or matrix.upgrade_from, matrix.chart, source=str(matrix.path))
+        previous = upgrade_safety.resolve(upgrade_from or matrix.upgrade_from, matrix.chart, source=str(matrix.path))
     timings["plan"] = time.monotonic() - started
 
     t0 = time.monotonic()
@@ -152,12 +142,12 @@ def run(matrix: Matrix, out_dir: Path, *, shard: tuple[int, int] | None = None, 
     if by_hash:
         advance = progress("schemas", len(matrix.validate_versions))
         for version in matrix.validate_versions:
-            result = kubeconform.validate(version, [partial / "renders"], skip_kinds=matrix.skip_kinds)
+            result = schemas.validate(version, [partial / "renders"], skip_kinds=matrix.skip_kinds)
             validations += result.resources
-            for f in result.findings:
+            for f in result.invalid:
                 render_id = Path(f.filename).relative_to(partial / "renders").parts[0]
-                findings.append(Finding("schema", "kubeconform", tuple(combos_of.get(render_id, [])), f.message,
-                                        f.kind, f.name, version, "fix the field kubeconform names"))
+                findings.append(Finding("schema", "kubeconform", f.message, f.kind, f.name, version,
+                                        "fix the field kubeconform names", tuple(combos_of.get(render_id, []))))
             advance(1)
     timings["schemas"] = time.monotonic() - t0
 
@@ -166,8 +156,8 @@ def run(matrix: Matrix, out_dir: Path, *, shard: tuple[int, int] | None = None, 
     for h, docs in parsed.items():
         for v in policy.check(docs, disabled=matrix.disabled_rules):
             rule = policy.describe(v.rule)
-            findings.append(Finding("policy", v.rule, tuple(combos_of[h]), f"{rule.message}: {v.detail}",
-                                    v.kind, v.name, hint=rule.hint))
+            findings.append(Finding("policy", v.rule, f"{rule.message}: {v.detail}", v.kind, v.name,
+                                    hint=rule.hint, combinations=tuple(combos_of[h])))
         advance(1)
     timings["policy"] = time.monotonic() - t0
 
@@ -185,14 +175,15 @@ def run(matrix: Matrix, out_dir: Path, *, shard: tuple[int, int] | None = None, 
 def _render_findings(combo: ComboResult) -> Iterable[Finding]:
     if combo.expected_error is None:
         if combo.error:
-            yield Finding("render", "render", (combo.id,), combo.error, hint="helm refused these values")
+            yield Finding("render", "render", combo.error, hint="helm refused these values", combinations=(combo.id,))
         return
     if combo.error is None:
-        yield Finding("expectation", "expected-rejection", (combo.id,),
-                      f"expected a rejection containing {combo.expected_error!r}, but it rendered")
+        yield Finding("expectation", "expected-rejection",
+                      f"expected a rejection containing {combo.expected_error!r}, but it rendered",
+                      combinations=(combo.id,))
     elif combo.expected_error not in combo.error:
-        yield Finding("expectation", "expected-rejection", (combo.id,),
-                      f"rejected, but without {combo.expected_error!r}: {combo.error}")
+        yield Finding("expectation", "expected-rejection",
+                      f"rejected, but without {combo.expected_error!r}: {combo.error}", combinations=(combo.id,))
 
 
 def _write(root: Path, matrix: Matrix, results: list[ComboResult], jobs: list[RenderJob],
@@ -204,7 +195,7 @@ def _write(root: Path, matrix: Matrix, results: list[ComboResult], jobs: list[Re
         cdir = root / "combinations" / combo.id
         cdir.mkdir(parents=True)
         # JSON is YAML too, and dumps an order of magnitude faster for thousands of combinations.
-        (cdir / "values.yaml").write_text(json.dumps(values_mod.merged(job.layers), indent=1))
+        (cdir / "values.yaml").write_text(json.dumps(values_mod.merge(job.layers), indent=1, default=str))
         if combo.render:
             os.symlink(Path("..") / ".." / "renders" / combo.render, cdir / "manifests")
         elif combo.error:
@@ -223,7 +214,7 @@ def _write(root: Path, matrix: Matrix, results: list[ComboResult], jobs: list[Re
     return resources
 
 
-def _upgrade_findings(previous: upgrade.PreviousChart, jobs: list[RenderJob], results: list[ComboResult],
+def _upgrade_findings(previous: upgrade_safety.PreviousChart, jobs: list[RenderJob], results: list[ComboResult],
                       parsed: dict[str, list], progress: Progress) -> list[Finding]:
     rendered_old = _render_all(default_renderer(previous.path), jobs, progress)
     grouped: dict[tuple[str, str], list[str]] = defaultdict(list)
@@ -238,7 +229,8 @@ def _upgrade_findings(previous: upgrade.PreviousChart, jobs: list[RenderJob], re
         grouped[(old_hash, combo.render)].append(combo.id)
     findings = []
     for (old_hash, new_hash), ids in grouped.items():
-        for v in upgrade.compare(old_docs[old_hash], parsed[new_hash]):
-            findings.append(Finding("upgrade", v.rule, tuple(ids), f"from {previous.label}: {v.detail}",
-                                    v.kind, v.name, hint="keep immutable fields stable, or document the migration"))
+        for v in upgrade_safety.compare(old_docs[old_hash], parsed[new_hash]):
+            findings.append(Finding("upgrade", v.rule, f"from {previous.label}: {v.detail}", v.kind, v.name,
+                                    hint="keep immutable fields stable, or document the migration",
+                                    combinations=tuple(ids)))
     return findings

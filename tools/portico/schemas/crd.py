@@ -6,7 +6,7 @@ openAPIV3Schema becomes `<group>/<kind>_<version>.json`, with
 does not preserve unknown fields), `nullable` folded into the type, and
 int-or-string made explicit.
 
-The CRDs come, offline, from Go modules pinned in tools/versions.env and
+The CRDs come, offline, from Go modules pinned in versions.env and
 fetched through the Go module proxy (`go mod download`): Gateway API,
 prometheus-operator (ServiceMonitor) and openshift/api (Route).
 """
@@ -16,9 +16,6 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-import os
-import shutil
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -27,7 +24,8 @@ import jsonschema
 import yaml
 
 from portico.errors import ToolError
-from portico.toolchain import load_versions
+from portico.toolchain.gomod import module_dir
+from portico.toolchain.pins import load_versions
 
 
 @dataclass(frozen=True)
@@ -108,26 +106,6 @@ def convert_crd_file(path: Path, dest_root: Path) -> list[Path]:
             out.write_text(json.dumps(schema, separators=(",", ":")))
             written.append(out)
     return written
-
-
-def module_dir(module: str, version: str, *, expected_sum: str | None = None) -> Path:
-    go = shutil.which("go")
-    if go is None:
-        raise ToolError(f"need Go to fetch {module}@{version} from the module proxy (CRD schemas)")
-    env = dict(os.environ)
-    if expected_sum:
-        env["GONOSUMDB"] = ",".join(filter(None, [env.get("GONOSUMDB"), module]))
-    proc = subprocess.run([go, "mod", "download", "-json", f"{module}@{version}"],
-                          capture_output=True, text=True, env=env, cwd="/")
-    try:
-        info = json.loads(proc.stdout)
-    except ValueError:
-        info = {"Error": proc.stderr.strip()}
-    if proc.returncode != 0 or "Dir" not in info:
-        raise ToolError(f"go mod download {module}@{version} failed: {info.get('Error', proc.stderr.strip())}")
-    if expected_sum and info.get("Sum") != expected_sum:
-        raise ToolError(f"{module}@{version}: module hash {info.get('Sum')} does not match the pinned {expected_sum}")
-    return Path(info["Dir"])
 
 
 def crd_dir_name(versions: dict[str, str] | None = None) -> str:

@@ -1,19 +1,15 @@
-"""Matrix reports: a rich summary table, JUnit XML, JSON and Markdown."""
+"""A matrix run as a `Report` (a case per combination), and its summary table for the terminal."""
 
 from __future__ import annotations
 
-import json
-import os
 from collections import Counter
 from dataclasses import asdict
-from pathlib import Path
-from xml.etree import ElementTree as ET
 
 from rich.console import Console
 from rich.table import Table
 
-from portico.files import write_atomic
-from portico.matrix.run import MatrixResult
+from portico.matrix.run import ComboResult, MatrixResult
+from portico.results import FAILED, PASSED, Case, Report
 
 
 def _coverage_line(result: MatrixResult) -> str:
@@ -79,9 +75,20 @@ def print_summary(result: MatrixResult, console: Console, max_findings: int = 20
             console.print(f"... {len(result.findings) - max_findings} more findings in the JSON report")
 
 
-def to_json(result: MatrixResult) -> dict:
-    return {
-        "ok": result.ok,
+def case_name(combo: ComboResult) -> str:
+    """`tls=false, autoscaling=true`: a reader sees which axis has which level."""
+    return ", ".join(f"{axis}={level}" for axis, level in combo.levels.items()) or combo.id
+
+
+def to_report(result: MatrixResult) -> Report:
+    per_combo: dict[str, list] = {c.id: [] for c in result.combos}
+    for f in result.findings:
+        for cid in f.combinations:
+            per_combo.setdefault(cid, []).append(f)
+    cases = [Case(name=case_name(c), status=FAILED if per_combo[c.id] else PASSED, findings=per_combo[c.id],
+                  properties={"id": c.id, **c.as_dict()}) for c in result.combos]
+    statuses = Counter(c.status for c in result.combos)
+    summary = {
         "matrix": str(result.matrix.path),
         "chart": str(result.matrix.chart),
         "strategy": result.matrix.strategy,
@@ -95,64 +102,10 @@ def to_json(result: MatrixResult) -> dict:
         "kubernetes_versions": list(result.matrix.validate_versions),
         "timings": result.timings,
         "counts": {group: dict(counter) for group, counter in counts(result).items()},
-        "combinations": [c.as_dict() for c in result.combos],
-        "findings": [asdict(f) for f in result.findings],
     }
-
-
-def write_json(result: MatrixResult, path: Path) -> None:
-    write_atomic(path, json.dumps(to_json(result), indent=2))
-
-
-def write_junit(result: MatrixResult, path: Path) -> None:
-    """One testcase per combination; its failures are every finding that names it."""
-    per_combo: dict[str, list] = {c.id: [] for c in result.combos}
-    for f in result.findings:
-        for cid in f.combinations:
-            per_combo.setdefault(cid, []).append(f)
-    suite = ET.Element("testsuite", name="portico-matrix", tests=str(len(per_combo)),
-                       failures=str(sum(1 for v in per_combo.values() if v)), errors="0",
-                       time=f"{result.timings.get('total', 0):.3f}")
-    for combo in result.combos:
-        case = ET.SubElement(suite, "testcase", classname=f"matrix.{result.matrix.chart.name}", name=combo.id)
-        for f in per_combo[combo.id]:
-            where = f" {f.kind}/{f.name}" if f.kind else ""
-            version = f" k8s {f.kubernetes_version}" if f.kubernetes_version else ""
-            failure = ET.SubElement(case, "failure", type=f"{f.stage}:{f.rule}",
-                                    message=f"{f.rule}{where}{version}: {f.message}"[:1000])
-            failure.text = f"{f.message}\nfix: {f.hint}" if f.hint else f.message
-    suites = ET.Element("testsuites")
-    suites.append(suite)
-    ET.indent(suites)
-    write_atomic(path, ET.tostring(suites, encoding="unicode", xml_declaration=True))
-
-
-def markdown(result: MatrixResult) -> str:
-    icon = "✅" if result.ok else "❌"
-    lines = [f"### {icon} portico matrix: `{result.matrix.path.name}`", "", _coverage_line(result), "",
-             "| measure | value |", "| --- | --- |",
-             f"| combinations | {len(result.combos)} |",
-             f"| unique renders | {result.unique_renders} |",
-             f"| resources | {result.resources} |",
-             f"| schema validations | {result.validations} (Kubernetes {', '.join(result.matrix.validate_versions)}) |",
-             f"| time | {result.timings.get('total', 0):.1f}s |",
-             f"| findings | {len(result.findings)} |"]
-    if result.findings:
-        lines += ["", "| stage | rule | object | k8s | combinations | message |", "| --- | --- | --- | --- | --- | --- |"]
-        for f in result.findings[:50]:
-            msg = f.message.replace("|", "\\|").replace("\n", " ")[:300]
-            lines.append(f"| {f.stage} | {f.rule} | {f.kind}/{f.name} | {f.kubernetes_version} | "
-                         f"{len(f.combinations)} | {msg} |")
-    return "\n".join(lines) + "\n"
-
-
-def write_markdown(result: MatrixResult, path: Path) -> None:
-    write_atomic(path, markdown(result))
-
-
-def append_github_summary(result: MatrixResult) -> None:
-    target = os.environ.get("GITHUB_STEP_SUMMARY")
-    if target:
-        with open(target, "a", encoding="utf-8") as fh:
-            fh.write(markdown(result))
-
+    table = [("coverage", _coverage_line(result)), ("combinations", str(len(result.combos)))]
+    table += [(f"  {status}", str(n)) for status, n in statuses.items()]
+    table += [("unique renders", str(result.unique_renders)), ("resources", str(result.resources)),
+              ("schema validations", f"{result.validations} (Kubernetes {', '.join(result.matrix.validate_versions)})")]
+    return Report("matrix", result.matrix.path.name, cases, list(result.findings),
+                  result.timings.get("total", 0.0), summary, table)

@@ -13,8 +13,8 @@ from typing import Any
 
 import jinja2
 import jinja2.meta
-import yaml
 
+from portico import values as values_mod
 from portico.errors import InputError
 from portico.matrix.combos import Combination, context
 from portico.matrix.spec import ENVIRONMENT, Matrix
@@ -24,15 +24,7 @@ _JINJA = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False, 
 
 @lru_cache(maxsize=256)
 def _file_layer(path: Path) -> Any:
-    try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise InputError(f"not valid YAML: {exc}", source=str(path)) from exc
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise InputError("a values file must hold a mapping", source=str(path))
-    return data
+    return values_mod.load_file(path)
 
 
 def nested(path: str, value: Any) -> dict[str, Any]:
@@ -61,11 +53,9 @@ def _snippet(matrix: Matrix, axis_name: str, label: str, snippet: Any, variables
         return _RENDERED[memo]
     try:
         text = template.render(**variables)
-        data = yaml.safe_load(text)
     except jinja2.TemplateError as exc:
         raise InputError(f"template failed: {exc}", source=str(matrix.path), key_path=key_path) from exc
-    except yaml.YAMLError as exc:
-        raise InputError(f"template did not render YAML: {exc}", source=str(matrix.path), key_path=key_path) from exc
+    data = values_mod.loads(text, source=f"{matrix.path} ({key_path}, as rendered)")
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -85,22 +75,4 @@ def layers(matrix: Matrix, combo: Combination) -> list[dict[str, Any]]:
             out.append(nested(axis.path, axis.raw_value(level)))
         elif axis.snippets:
             out.append(_snippet(matrix, axis.name, level, axis.snippets[level], variables))
-    return out
-
-
-def merged(layer_list: list[dict[str, Any]]) -> dict[str, Any]:
-    """helm's -f merge (maps recursively, everything else replaced): for reports only."""
-    out: dict[str, Any] = {}
-    for layer in layer_list:
-        out = _merge(out, layer)
-    return out
-
-
-def _merge(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
-    out = dict(a)
-    for key, value in b.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _merge(out[key], value)
-        else:
-            out[key] = value
     return out

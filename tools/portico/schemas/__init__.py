@@ -7,7 +7,7 @@ We make each top-level kind standalone: the definitions it reaches are copied
 into its own `$defs` and the refs become local (`#/$defs/...`).
 
 CRD schemas (Gateway API, ServiceMonitor, OpenShift Route) are converted from
-CRD manifests by `portico.crdschema` into `crds/<group>/<kind>_<version>.json`.
+CRD manifests by `portico.schemas.crd` into `crds/<group>/<kind>_<version>.json`.
 
 Layout under `schema_root()`:
     v1.30.0-standalone-strict/deployment-apps-v1.json
@@ -22,10 +22,11 @@ from importlib import metadata, resources
 from pathlib import Path
 from typing import Any, Iterator
 
-from portico import crdschema
-from portico.crdschema import crd_dir_name
 from portico.errors import ToolError
-from portico.toolchain import cache_dir, load_versions
+from portico.paths import cache_dir
+from portico.schemas import crd as crdschema
+from portico.schemas.crd import crd_dir_name
+from portico.toolchain.pins import load_versions
 
 DEFS_PREFIX = "/api/_definitions.json#/$defs/"
 LOCAL_PREFIX = "#/$defs/"
@@ -36,7 +37,7 @@ def schema_root() -> Path:
     try:
         wheel_version = metadata.version("kubernetes-validate")
     except metadata.PackageNotFoundError as exc:
-        raise ToolError("kubernetes-validate is not installed: run `make setup`") from exc
+        raise ToolError("kubernetes-validate is not installed: reinstall portico (pip install portico)") from exc
     return cache_dir() / "schemas" / f"kubernetes-validate-{wheel_version}"
 
 
@@ -155,3 +156,11 @@ def ensure_schemas(*, force: bool = False, log=print) -> Path:
         log(f"schemas      v{minor}     {count} standalone strict kind schemas")
     crdschema.ensure_crd_schemas(root / crd_dir_name(), force=force, log=log)
     return root
+
+
+def validate(kubernetes_version: str, paths, *, skip_kinds=()):
+    """kubeconform over `paths` against one Kubernetes version, with the offline schemas built first."""
+    from portico.clients.kubeconform import Kubeconform
+
+    ensure_schemas(log=lambda _msg: None)
+    return Kubeconform.pinned(kubeconform_locations()).validate(kubernetes_version, paths, skip_kinds=skip_kinds)

@@ -7,15 +7,17 @@ Service type transitions that need care, and resources that disappear.
 
 from __future__ import annotations
 
-import subprocess
+import io
 import tarfile
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from portico.clients.git import Git
 from portico.errors import InputError
 from portico.policy import Violation
+from portico.process import CommandError
 
 Doc = dict[str, Any]
 
@@ -31,21 +33,17 @@ def resolve(spec: str, chart: Path, *, source: str) -> PreviousChart:
     """`git:<ref>` (the same chart path at that ref) or a packaged chart .tgz."""
     if spec.startswith("git:"):
         ref = spec[len("git:"):]
-        top = subprocess.run(["git", "-C", str(chart), "rev-parse", "--show-toplevel"],
-                             capture_output=True, text=True)
-        if top.returncode != 0:
+        git = Git()
+        root = git.toplevel(chart)
+        if root is None:
             raise InputError(f"{chart} is not in a git repository", source=source, key_path="upgrade.from")
-        root = Path(top.stdout.strip())
         rel = chart.resolve().relative_to(root)
+        try:
+            archive = git.archive(root, ref, rel)
+        except CommandError as exc:
+            raise InputError(str(exc), source=source, key_path="upgrade.from") from exc
         tmp = tempfile.TemporaryDirectory(prefix="portico-previous-")
-        archive = subprocess.run(["git", "-C", str(root), "archive", "--format=tar", ref, str(rel)],
-                                 capture_output=True)
-        if archive.returncode != 0:
-            raise InputError(f"git archive {ref} {rel} failed: {archive.stderr.decode().strip()}",
-                             source=source, key_path="upgrade.from")
-        tar_path = Path(tmp.name) / "chart.tar"
-        tar_path.write_bytes(archive.stdout)
-        with tarfile.open(tar_path) as tar:
+        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
             tar.extractall(tmp.name, filter="data")
         return PreviousChart(Path(tmp.name) / rel, f"{rel}@{ref}", tmp)
     path = Path(spec)

@@ -1,0 +1,132 @@
+"""helm (4, the default, and 3): template, install/upgrade, test, uninstall, lint."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+from portico import values as values_mod
+from portico.errors import PorticoError
+from portico.process import CommandError, Runner, default_runner
+from portico.toolchain.locate import tool_path, tools_path_prefix
+
+DEFAULT_RELEASE = "release"
+DEFAULT_NAMESPACE = "default"
+HELM_BINARIES = {"helm4": "helm", "helm": "helm", "helm3": "helm3"}
+
+
+class RenderError(PorticoError):
+    """helm refused to render: a schema rejection, a `fail`, a template error."""
+
+    exit_code = 1
+
+
+@dataclass(frozen=True)
+class RenderRequest:
+    chart: Path
+    values_files: Sequence[Path] = ()
+    set_values: Sequence[str] = ()  # --set key=value, applied last
+    release: str = DEFAULT_RELEASE
+    namespace: str = DEFAULT_NAMESPACE
+    kube_version: str | None = None  # e.g. "1.34"; Capabilities.KubeVersion
+    api_versions: Sequence[str] = ()  # extra Capabilities.APIVersions
+    layers: Sequence[dict[str, Any]] = ()  # values mappings, applied after values_files, before set_values
+    extra_args: Sequence[str] = field(default_factory=tuple)
+
+
+_HELM_ERROR = re.compile(r"^Error: ", re.MULTILINE)
+_DEBUG_HINT = "Use --debug flag to render out invalid YAML"
+
+
+def clean_error(stderr: str) -> str:
+    """helm's reason without its 'Error: ' prefix, WARNING lines and the --debug hint portico has no use for."""
+    lines = [ln for ln in str(stderr).strip().splitlines() if not ln.startswith("WARNING:")]
+    return _HELM_ERROR.sub("", "\n".join(lines)).replace(_DEBUG_HINT, "").strip()
+
+
+@dataclass
+class Helm:
+    """One helm binary against one kubeconfig (None: $KUBECONFIG)."""
+
+    binary: str
+    kubeconfig: Path | None = None
+    runner: Runner = field(default_factory=default_runner)
+
+    @classmethod
+    def pinned(cls, name: str = "helm", kubeconfig: Path | None = None) -> "Helm":
+        """`helm` (4) or `helm3`, the pinned binaries; the runner puts the tools dir on PATH (ct, plugins)."""
+        binary = tool_path(HELM_BINARIES.get(name, name))
+        return cls(binary, kubeconfig, Runner(path_prefix=tools_path_prefix()))
+
+    def _cfg(self) -> list[str]:
+        return ["--kubeconfig", str(self.kubeconfig)] if self.kubeconfig else []
+
+    def run(self, *args: str | Path, timeout: float = 600, check: bool = True):
+        return self.runner.run([self.binary, *self._cfg(), *args], timeout=timeout, check=check,
+                               summary=f"helm {args[0]}" if args else None)
+
+    # --- rendering -------------------------------------------------------------------------------
+
+    def template_args(self, req: RenderRequest, layer_files: Sequence[Path] = ()) -> list[str]:
+        args = ["template", req.release, str(req.chart), "--namespace", req.namespace]
+        for path in [*req.values_files, *layer_files]:
+            args += ["--values", str(path)]
+        for assignment in req.set_values:
+            args += ["--set", assignment]
+        if req.kube_version:
+            args += ["--kube-version", req.kube_version]
+        for api in req.api_versions:
+            args += ["--api-versions", api]
+        return args + list(req.extra_args)
+
+    def template(self, req: RenderRequest, timeout: float = 300) -> str:
+        """The rendered manifest; RenderError with helm's reason when it refuses."""
+        with values_mod.as_files(req.layers) as files:
+            done = self.runner.run([self.binary, *self.template_args(req, files)], check=False, timeout=timeout)
+        if not done.ok:
+            raise RenderError(clean_error(str(done.stderr)) or f"helm template exited {done.returncode}")
+        return str(done.stdout)
+
+    # --- releases --------------------------------------------------------------------------------
+
+    def install_or_upgrade(self, release: str, chart: Path | str, namespace: str, layers: Sequence[dict] = (), *,
+                           install: bool = True, wait: bool = True, timeout: str = "300s",
+                           extra: Sequence[str] = ()) -> str:
+        args = ["upgrade", *(["--install", "--create-namespace"] if install else []), release, str(chart),
+                "--namespace", namespace]
+        if wait:
+            args += ["--wait", "--timeout", timeout]
+        with values_mod.as_files(layers) as files:
+            for path in files:
+                args += ["-f", str(path)]
+            return str(self.run(*args, *extra, timeout=_seconds(timeout) + 60).stdout)
+
+    def test(self, release: str, namespace: str, timeout: str = "120s") -> str:
+        return str(self.run("test", release, "--namespace", namespace, "--timeout", timeout,
+                            timeout=_seconds(timeout) + 60).stdout)
+
+    def uninstall(self, release: str, namespace: str, wait: bool = True) -> None:
+        self.run("uninstall", release, "--namespace", namespace, *(["--wait"] if wait else []))
+
+    def rollback(self, release: str, namespace: str, revision: int | None = None, wait: bool = True) -> None:
+        self.run("rollback", release, *([str(revision)] if revision else []), "--namespace", namespace,
+                 *(["--wait"] if wait else []))
+
+    def lint(self, chart: Path, *, strict: bool = True, values_files: Sequence[Path] = ()) -> tuple[bool, str]:
+        """(passed, output): helm lint exits 1 for findings, anything else is a crash."""
+        args = ["lint", str(chart), *(["--strict"] if strict else [])]
+        for path in values_files:
+            args += ["--values", str(path)]
+        done = self.run(*args, check=False)
+        if done.returncode not in (0, 1):
+            raise CommandError(done.args, done.returncode, done.stderr, summary="helm lint")
+        return done.ok, f"{done.stdout}{done.stderr}"
+
+
+def _seconds(duration: str) -> float:
+    match = re.fullmatch(r"(\d+)([smh]?)", duration)
+    if not match:
+        return 600
+    return int(match.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600}[match.group(2)]

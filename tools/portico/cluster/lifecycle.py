@@ -1,0 +1,54 @@
+"""`portico cluster up|down|status`: the local kind cluster with its add-ons, ready for smoke tests.
+
+The node image is kind's official one when `--image` names it (machines with a
+registry), else the locally built offline image (portico.cluster.nodeimage).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+from portico.clients.docker import Docker
+from portico.cluster import addons, kind, nodeimage
+from portico.toolchain.pins import load_versions
+
+
+def up(image: str | None = None, log: Callable[[str], None] = print) -> kind.Endpoints:
+    Docker().require_daemon()
+    started = time.monotonic()
+    if kind.exists() and not kind.node_running():
+        log(f"cluster      {kind.CLUSTER} exists but its node is stopped (Docker restarted?): recreating")
+        kind.delete()
+    if kind.exists():
+        kind.export_kubeconfig()
+        log(f"cluster      {kind.CLUSTER} already up")
+    else:
+        kind.create(image or nodeimage.build(log), load_versions()["KUBERNETES_VERSION"])
+        log(f"cluster      {kind.CLUSTER} created ({time.monotonic() - started:.0f}s)")
+    kind.cluster().wait_nodes_ready()
+    addons.install(log)
+    log(f"cluster      ready in {time.monotonic() - started:.0f}s; KUBECONFIG={kind.kubeconfig_path()}")
+    return kind.ENDPOINTS
+
+
+def down(log: Callable[[str], None] = print) -> None:
+    if kind.exists():
+        kind.delete()
+        log(f"cluster      {kind.CLUSTER} deleted")
+    else:
+        log(f"cluster      {kind.CLUSTER} does not exist")
+
+
+def status() -> dict:
+    if not kind.exists():
+        return {"cluster": kind.CLUSTER, "exists": False}
+    kind.export_kubeconfig()
+    nodes = kind.cluster().kubectl.get("nodes")["items"]
+    return {
+        "cluster": kind.CLUSTER, "exists": True, "kubeconfig": str(kind.kubeconfig_path()),
+        "nodes": {n["metadata"]["name"]: next((c["status"] for c in n["status"]["conditions"] if c["type"] == "Ready"),
+                                              "Unknown") for n in nodes},
+        "http": kind.ENDPOINTS.http, "https": kind.ENDPOINTS.https,
+        "node_ports": f"127.0.0.1:{kind.NODE_PORTS.start}-{kind.NODE_PORTS.stop - 1}",
+    }

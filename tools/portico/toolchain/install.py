@@ -1,0 +1,141 @@
+"""Install the pinned CLI tools into the tools dir (`portico setup`).
+
+For each tool, in order:
+1. the tools dir already holds it at the pinned version -> nothing to do;
+2. a binary on PATH reports the pinned version -> link it;
+3. the official release download, verified against the release's checksum;
+4. ``go install`` from the Go module proxy (through a wrapper module when the
+   tool's own go.mod carries replace directives that `go install` refuses).
+One line per tool says which of these happened. The in-process renderer
+(portico-render, Helm's Go SDK) is built from the package's own Go source.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import time
+import urllib.error
+from pathlib import Path
+from typing import Callable
+
+from portico.process import Runner, default_runner
+from portico.paths import bin_dir, data_path, log_file
+from portico.toolchain import download, gomod, stamps
+from portico.toolchain.catalog import TOOLS, Tool, tool_by_name
+from portico.toolchain.pins import ToolchainError, load_versions
+
+RENDERER = "portico-render"
+
+
+def reported_version(binary: Path | str, tool: Tool, runner: Runner | None = None) -> str | None:
+    """The version the binary itself reports, or None if it cannot run."""
+    try:
+        done = (runner or default_runner()).run([str(binary), *tool.version_args], check=False, timeout=30)
+    except Exception:  # noqa: BLE001 - a binary that cannot run has no version
+        return None
+    match = re.search(r"v?\d+\.\d+\.\d+", f"{done.stdout}{done.stderr}")
+    return match.group(0) if match else None
+
+
+def same_version(a: str | None, b: str) -> bool:
+    return a is not None and a.lstrip("v") == b.lstrip("v")
+
+
+def recipe(tool: Tool, version: str) -> str:
+    """Fingerprint of how we build a tool; a change (new ldflags) forces a rebuild."""
+    text = f"{tool.go_package}@{version} {tool.ldflags(version)} wrapper={tool.needs_wrapper}"
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _installed(tool: Tool, version: str) -> bool:
+    stamp = stamps.read().get(tool.name, {})
+    built = stamp.get("how") == "go install"
+    return stamps.matches(tool.name, version, recipe(tool, version) if built else None)
+
+
+def ensure_tool(tool: Tool, versions: dict[str, str], *, allow_download: bool = True) -> str:
+    """Make bin_dir()/tool.name the pinned version; return a one-line account."""
+    version = tool.version(versions)
+    dest = bin_dir() / tool.name
+    if _installed(tool, version):
+        return f"{tool.name:<12} {version:<9} present in {bin_dir()}"
+
+    on_path = shutil.which(tool.name)
+    if on_path and Path(on_path).resolve() != dest.resolve() and same_version(reported_version(on_path, tool),
+                                                                             version):
+        dest.unlink(missing_ok=True)
+        dest.symlink_to(Path(on_path).resolve())
+        stamps.write(tool.name, version, f"linked {on_path}", recipe(tool, version))
+        return f"{tool.name:<12} {version:<9} linked from {on_path}"
+
+    download_error = "no release download for this tool"
+    if allow_download and tool.release is not None:
+        started = time.monotonic()
+        try:
+            download.install_release(tool, version, dest)
+            stamps.write(tool.name, version, "release download", recipe(tool, version))
+            return f"{tool.name:<12} {version:<9} downloaded and checksum-verified ({time.monotonic() - started:.0f}s)"
+        except (urllib.error.URLError, OSError, TimeoutError) as exc:
+            download_error = f"download failed ({getattr(exc, 'reason', exc)})"
+    started = time.monotonic()
+    log = log_file(f"install-{tool.name}")
+    gomod.install(tool.go_package, tool.go_module, version, dest, ldflags=tool.ldflags(version),
+                  wrapper=tool.needs_wrapper, log=log)
+    got = reported_version(dest, tool)
+    if not same_version(got, version):
+        raise ToolchainError(f"{tool.name}: built binary reports {got!r}, expected {version}; log: {log}")
+    stamps.write(tool.name, version, "go install", recipe(tool, version))
+    return (f"{tool.name:<12} {version:<9} built with go install ({time.monotonic() - started:.0f}s; "
+            f"{download_error})")
+
+
+def renderer_source() -> Path:
+    return data_path("renderer")
+
+
+def renderer_ready() -> bool:
+    digest = stamps.source_digest(renderer_source())
+    return stamps.matches(RENDERER, digest, digest)
+
+
+def ensure_renderer() -> str:
+    """Build the in-process renderer from the package's Go source when that source changes."""
+    src = renderer_source()
+    digest = stamps.source_digest(src)
+    if renderer_ready():
+        return f"{RENDERER:<12} {digest[:9]} present in {bin_dir()}"
+    started = time.monotonic()
+    dest = bin_dir() / RENDERER
+    tmp = dest.with_name(f".{RENDERER}.tmp")
+    gomod.go().build(src, tmp, env=gomod.build_env(), log=log_file(f"install-{RENDERER}"))
+    tmp.replace(dest)
+    stamps.write(RENDERER, digest, "go build (package data renderer/)", digest)
+    return f"{RENDERER:<12} {digest[:9]} built from the package's renderer source ({time.monotonic() - started:.0f}s)"
+
+
+def install(names: list[str] | None = None, *, allow_download: bool = True,
+            out: Callable[[str], None] = print, err: Callable[[str], None] = print) -> int:
+    """Install every tool (or the named ones); one line each. 0 when all are in place."""
+    versions = load_versions()
+    bin_dir().mkdir(parents=True, exist_ok=True)
+    tools = [tool_by_name(n) for n in names if n != RENDERER] if names else list(TOOLS)
+    failures = 0
+    for tool in tools:
+        try:
+            out(ensure_tool(tool, versions, allow_download=allow_download))
+        except ToolchainError as exc:
+            failures += 1
+            err(f"{tool.name:<12} {tool.version(versions):<9} FAILED: {exc}")
+    if not names or RENDERER in names:
+        if not gomod.have_go():
+            err(f"{RENDERER:<12} skipped: no Go toolchain; `portico matrix` falls back to one `helm template` per "
+                f"combination (much slower). Install Go {gomod.MIN_GO}+ and run `portico setup` again.")
+        else:
+            try:
+                out(ensure_renderer())
+            except ToolchainError as exc:
+                failures += 1
+                err(f"{RENDERER:<12} FAILED: {exc}")
+    return 1 if failures else 0

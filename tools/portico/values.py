@@ -1,0 +1,90 @@
+"""Values, one way everywhere: loaded as helm loads them, merged as helm merges -f layers, written for helm.
+
+helm reads values with sigs.k8s.io/yaml, which keeps `2024-01-01` a string;
+PyYAML's default resolver would make it a date (and then fail to serialise).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import tempfile
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+import yaml
+
+from portico.errors import InputError
+
+_BASE = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class HelmLoader(_BASE):  # type: ignore[misc, valid-type]
+    """libyaml where present, timestamps left as strings (as helm does)."""
+
+
+HelmLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in _BASE.yaml_implicit_resolvers.items()
+}
+
+
+def loads(text: str, *, source: str) -> Any:
+    try:
+        return yaml.load(text, Loader=HelmLoader)  # noqa: S506 - a safe loader
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else None
+        raise InputError(f"not valid YAML: {getattr(exc, 'problem', None) or exc}", source=source,
+                         key_path=where) from exc
+
+
+def load_file(path: Path) -> dict[str, Any]:
+    """A values file: a mapping (an empty file is {}), or an InputError naming the file."""
+    if path.is_dir():
+        raise InputError("is a directory, expected a values file", source=str(path))
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", source=str(path)) from exc
+    data = loads(text, source=str(path))
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise InputError(f"a values file must hold a mapping, got {type(data).__name__}", source=str(path))
+    return data
+
+
+def merge(layers: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """helm's -f merge: maps merge recursively, everything else is replaced by the later layer."""
+    out: dict[str, Any] = {}
+    for layer in layers:
+        out = _merge_two(out, layer)
+    return out
+
+
+def _merge_two(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    out = dict(a)
+    for key, value in b.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge_two(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def dump(layer: dict[str, Any]) -> str:
+    """A layer as helm reads it: JSON is YAML, and keeps every string a string."""
+    return json.dumps(layer, default=str)
+
+
+@contextlib.contextmanager
+def as_files(layers: Sequence[dict[str, Any]]) -> Iterator[list[Path]]:
+    """The layers as temporary values files, in order, for `helm -f`; removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix="portico-values-") as tmp:
+        paths = []
+        for i, layer in enumerate(layers):
+            path = Path(tmp) / f"{i:03d}.json"
+            path.write_text(dump(layer))
+            paths.append(path)
+        yield paths

@@ -1,0 +1,112 @@
+"""The verdict on one upgrade: every request counted, the version switch judged, as a report case."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+
+from portico.results import FAILED, PASSED, Case, Finding
+from portico.zerodowntime.load import Run, percentile
+from portico.zerodowntime.watch import PodSample
+
+
+@dataclass
+class TargetReport:
+    name: str
+    requests: int
+    failures: dict[str, int]
+    p50_ms: float
+    p99_ms: float
+    versions: dict[str, int]
+
+
+@dataclass
+class UpgradeReport:
+    scenario: str
+    release: str
+    namespace: str
+    from_label: str
+    to_label: str
+    requests: int
+    failed: int
+    failures: dict[str, int]
+    targets: list[TargetReport]
+    upgrade_started: float
+    upgrade_finished: float
+    rollout_seconds: float
+    expected_version: str | None
+    final_versions: dict[str, int]
+    switch_completed: bool
+    version_timeline: list[tuple[float, str, str]]  # (t, event, version): first/last seen
+    pods: list[PodSample] = field(default_factory=list)
+    duration: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        return self.failed == 0 and self.switch_completed
+
+
+def _timeline(run: Run) -> list[tuple[float, str, str]]:
+    first: dict[str, float] = {}
+    last: dict[str, float] = {}
+    for s in run.samples:
+        if s.version:
+            first.setdefault(s.version, s.start)
+            last[s.version] = s.start
+    events = [(t, "first", v) for v, t in first.items()] + [(t, "last", v) for v, t in last.items()]
+    return sorted(events)
+
+
+def summarise(scenario: str, release: str, namespace: str, from_label: str, to_label: str, run: Run,
+              upgrade_started: float, upgrade_finished: float, expected_version: str | None,
+              pods: list[PodSample]) -> UpgradeReport:
+    targets = []
+    for name, samples in run.by_target().items():
+        latencies = [s.latency for s in samples if s.ok]
+        targets.append(TargetReport(
+            name=name, requests=len(samples), failures=dict(Counter(s.error for s in samples if s.error)),
+            p50_ms=percentile(latencies, 0.5) * 1000, p99_ms=percentile(latencies, 0.99) * 1000,
+            versions=dict(Counter(s.version for s in samples if s.version))))
+    tail = [s for s in run.samples if s.start >= upgrade_finished and s.ok]
+    final = Counter(s.version for s in tail if s.version)
+    switch = bool(tail) and (expected_version is None or set(final) == {expected_version})
+    failures = run.failures()
+    return UpgradeReport(scenario, release, namespace, from_label, to_label, len(run.samples),
+                         sum(failures.values()), dict(failures), targets, upgrade_started, upgrade_finished,
+                         upgrade_finished - upgrade_started, expected_version, dict(final), switch, _timeline(run),
+                         pods, run.duration)
+
+
+def render_text(report: UpgradeReport) -> str:
+    verdict = "PASS" if report.passed else "FAIL"
+    lines = [f"{verdict} {report.scenario}: {report.from_label} -> {report.to_label}: {report.requests} requests, "
+             f"{report.failed} failed {report.failures or ''}, rollout {report.rollout_seconds:.1f}s, "
+             f"final versions {report.final_versions} "
+             f"(switch {'completed' if report.switch_completed else 'NOT completed'})"]
+    for t in report.targets:
+        lines.append(f"  {t.name:<10} {t.requests:>6} requests  failures {t.failures or 0}  p50 {t.p50_ms:.1f} ms  "
+                     f"p99 {t.p99_ms:.1f} ms  versions {t.versions}")
+    lines.append("  timeline: " + ", ".join(f"{event} {version} at {t:.1f}s" for t, event, version
+                                            in report.version_timeline))
+    return "\n".join(lines)
+
+
+def to_dict(report: UpgradeReport) -> dict:
+    out = asdict(report)
+    out["passed"] = report.passed
+    return out
+
+
+def to_case(report: UpgradeReport) -> Case:
+    findings = []
+    if report.failed:
+        findings.append(Finding("zero-downtime", "zero-downtime/failed-requests",
+                                f"{report.failed} of {report.requests} requests failed during the upgrade: "
+                                f"{report.failures}",
+                                hint="readiness probe, preStop delay, maxUnavailable 0 and a PodDisruptionBudget"))
+    if not report.switch_completed:
+        findings.append(Finding("zero-downtime", "zero-downtime/version-switch",
+                                f"the version switch did not complete: final versions {report.final_versions}, "
+                                f"expected {report.expected_version}"))
+    return Case(report.scenario, PASSED if report.passed else FAILED, findings, report.duration,
+                properties=to_dict(report), detail=render_text(report))
