@@ -9,6 +9,8 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 CHART = REPO / "charts" / "portico"
+# Real public charts (../shared/corpus beside the checkout, as CI lays it out).
+CORPUS = REPO.parent / "shared" / "corpus" / "charts"
 
 
 @pytest.fixture(scope="session")

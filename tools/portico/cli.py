@@ -100,6 +100,10 @@ def cmd_matrix(args: argparse.Namespace) -> int:
     from portico.renderer import HelmLoopRenderer
 
     matrix = spec.load(args.matrix_file)
+    if args.kube_version:
+        matrix = spec.with_validate_versions(matrix, args.kube_version)
+    if args.chart:
+        matrix = spec.with_chart(matrix, args.chart)
     console = Console(stderr=True)
     renderer = HelmLoopRenderer(matrix.chart, parallel=2) if args.renderer == "helm" else None
     with rich_progress(console, enabled=not args.no_progress) as progress:
@@ -289,6 +293,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output-dir", type=Path, default=Path("out/matrix"),
                    help="manifests per combination and an index (default: out/matrix)")
     p.add_argument("--shard", type=_shard, default=None, metavar="I/N", help="run only shard I of N")
+    p.add_argument("--kube-version", action="append", type=_k8s_minor,
+                   help="validate against this Kubernetes version (repeatable; overrides the matrix file's "
+                        "validate.kubernetesVersions)")
+    p.add_argument("--chart", type=Path, default=None, help="chart directory (overrides the matrix file's chart)")
     p.add_argument("--upgrade-from", default=None, metavar="REF",
                    help="previous chart: git:<ref> or a packaged .tgz (overrides the matrix file)")
     _add_report_args(p)

@@ -29,9 +29,26 @@ HelmLoader.yaml_implicit_resolvers = {
 }
 
 
+def _string_keys(node: Any) -> Any:
+    """Mapping keys as helm has them: sigs.k8s.io/yaml goes through JSON, so `on:` is "true" and `1:` is "1"."""
+    if isinstance(node, dict):
+        return {_key(k): _string_keys(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_string_keys(v) for v in node]
+    return node
+
+
+def _key(key: Any) -> str:
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    if key is None:
+        return "null"
+    return key if isinstance(key, str) else str(key)
+
+
 def loads(text: str, *, source: str) -> Any:
     try:
-        return yaml.load(text, Loader=HelmLoader)  # noqa: S506 - a safe loader
+        return _string_keys(yaml.load(text, Loader=HelmLoader))  # noqa: S506 - a safe loader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else None

@@ -1,11 +1,13 @@
 """`portico cluster up|down|status`: the local kind cluster with its add-ons, ready for smoke tests.
 
-The node image is kind's official one when `--image` names it (machines with a
-registry), else the locally built offline image (portico.cluster.nodeimage).
+The node image is kind's official one when `--image` (or $PORTICO_NODE_IMAGE)
+names it (machines with a registry), else the locally built offline image
+(portico.cluster.nodeimage).
 """
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Callable
 
@@ -24,7 +26,8 @@ def up(image: str | None = None, log: Callable[[str], None] = print) -> kind.End
         kind.export_kubeconfig()
         log(f"cluster      {kind.CLUSTER} already up")
     else:
-        kind.create(image or nodeimage.build(log), load_versions()["KUBERNETES_VERSION"])
+        chosen = image or os.environ.get("PORTICO_NODE_IMAGE") or nodeimage.build(log)
+        kind.create(chosen, load_versions()["KUBERNETES_VERSION"])
         log(f"cluster      {kind.CLUSTER} created ({time.monotonic() - started:.0f}s)")
     kind.cluster().wait_nodes_ready()
     addons.install(log)

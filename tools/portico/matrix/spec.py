@@ -7,7 +7,7 @@ rendered or written before the whole file has passed.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -148,6 +148,31 @@ def _axes(raw: dict[str, Any]) -> list[Axis]:
     return axes
 
 
+def _check_versions(versions: tuple[str, ...], source: str, key_path: str | None) -> None:
+    known = set(kubernetes_versions())
+    for i, version in enumerate(versions):
+        if version not in known:
+            raise InputError(f"no offline schemas for Kubernetes {version} (have {', '.join(sorted(known))})",
+                             source=source, key_path=f"{key_path}[{i}]" if key_path else None)
+
+
+def with_validate_versions(matrix: Matrix, versions: list[str]) -> Matrix:
+    """The matrix validated against other Kubernetes versions (`--kube-version`)."""
+    chosen = tuple(dict.fromkeys(versions))
+    _check_versions(chosen, "--kube-version", None)
+    return replace(matrix, validate_versions=chosen)
+
+
+def with_chart(matrix: Matrix, chart: Path) -> Matrix:
+    """The matrix run on another chart (`--chart`)."""
+    resolved = chart.resolve()
+    if not resolved.exists():
+        raise InputError(f"{str(chart)!r} does not exist", source="--chart")
+    if resolved.is_dir() and not (resolved / "Chart.yaml").exists():
+        raise InputError(f"{str(chart)!r} is not a chart (no Chart.yaml)", source="--chart")
+    return replace(matrix, chart=resolved)
+
+
 def load(path: Path) -> Matrix:
     source = str(path)
     raw = _load_yaml(path)
@@ -200,11 +225,7 @@ def load(path: Path) -> Matrix:
     strategy = raw.get("strategy", {"type": "exhaustive"})
     validate = raw.get("validate", {})
     validate_versions = tuple(validate.get("kubernetesVersions") or kube_versions or kubernetes_versions())
-    known = set(kubernetes_versions())
-    for i, version in enumerate(validate_versions):
-        if version not in known:
-            raise InputError(f"no offline schemas for Kubernetes {version} (have {min(known)}-{max(known)})",
-                             source=source, key_path=f"validate.kubernetesVersions[{i}]")
+    _check_versions(validate_versions, source, "validate.kubernetesVersions")
     release = raw.get("release", {})
     return Matrix(
         path=path,

@@ -1,0 +1,85 @@
+"""The package's shape, enforced: one process layer, no import cycles, no reach back into a checkout."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import pkgutil
+from pathlib import Path
+
+import portico
+
+PACKAGE = Path(portico.__file__).resolve().parent
+
+
+def _modules() -> list[Path]:
+    return sorted(PACKAGE.rglob("*.py"))
+
+
+def _imports(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return names
+
+
+def test_only_the_process_layer_starts_processes():
+    offenders = [str(p.relative_to(PACKAGE)) for p in _modules()
+                 if p.name != "process.py" and ("subprocess" in _imports(p) or "os.system" in p.read_text()
+                                                or "os.popen" in p.read_text())]
+    assert offenders == [], f"start processes through portico.process, not in {offenders}"
+
+
+def test_every_module_imports():
+    for info in pkgutil.walk_packages(portico.__path__, "portico."):
+        importlib.import_module(info.name)
+
+
+def _module_name(path: Path) -> str:
+    rel = path.relative_to(PACKAGE.parent).with_suffix("")
+    parts = list(rel.parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def test_no_import_cycles_at_module_level():
+    """Top-level imports between portico modules form no cycle (imports inside functions are deliberate)."""
+    graph: dict[str, set[str]] = {}
+    for path in _modules():
+        tree = ast.parse(path.read_text())
+        deps = set()
+        for node in tree.body:
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("portico"):
+                deps.add(node.module)
+                deps.update(f"{node.module}.{a.name}" for a in node.names)
+            elif isinstance(node, ast.Import):
+                deps.update(a.name for a in node.names if a.name.startswith("portico"))
+        graph[_module_name(path)] = deps
+    known = set(graph)
+    graph = {m: {d for d in deps if d in known and d != m} for m, deps in graph.items()}
+    assert sum(map(len, graph.values())) > 50, "the import graph came out empty: the check would prove nothing"
+
+    def visit(node: str, stack: list[str], done: set[str]) -> None:
+        if node in stack:
+            raise AssertionError("import cycle: " + " -> ".join(stack[stack.index(node):] + [node]))
+        if node in done:
+            return
+        for dep in graph[node]:
+            # A package's own __init__ importing its submodules is not a cycle with them.
+            if not dep.startswith(node + "."):
+                visit(dep, stack + [node], done)
+        done.add(node)
+
+    done: set[str] = set()
+    for module in graph:
+        visit(module, [], done)
+
+
+def test_the_package_does_not_reach_into_a_checkout():
+    for path in _modules():
+        text = path.read_text()
+        assert "REPO_ROOT" not in text and "parents[2]" not in text, path
