@@ -28,22 +28,29 @@ BAD = {
     "unknown top-level key": ({"chart": TINY, "axis": {}}, "(top level)", "'axis' was unexpected"),
     "no axes": ({"chart": TINY}, "(top level)", "'axes' is a required property"),
     "axis without values": ({"chart": TINY, "axes": {"a": {"path": "x"}}}, "axes.a", "matches no allowed form"),
-    "reserved axis name": ({"chart": TINY, "axes": {"environment": {"path": "x", "values": [1]}}}, "axes",
+    "reserved axis name": ({"chart": TINY, "axes": {"environment": {"path": "bug", "values": [1]}}}, "axes",
                            "should not be valid"),
-    "bad strategy": ({"chart": TINY, "axes": {"a": {"path": "x", "values": [1]}}, "strategy": {"type": "pairwise"}},
+    "bad strategy": ({"chart": TINY, "axes": {"a": {"path": "bug", "values": [1]}}, "strategy": {"type": "pairwise"}},
                      "strategy.type", "is not one of ['exhaustive', 't-wise']"),
-    "missing chart": ({"chart": "nope", "axes": {"a": {"path": "x", "values": [1]}}}, "chart", "'nope' does not exist"),
+    "missing chart": ({"chart": "nope", "axes": {"a": {"path": "bug", "values": [1]}}}, "chart", "'nope' does not exist"),
     "missing environment file": ({"chart": TINY, "environments": {"dev": ["dev.yaml"]},
-                                  "axes": {"a": {"path": "x", "values": [1]}}}, "environments.dev[0]",
+                                  "axes": {"a": {"path": "bug", "values": [1]}}}, "environments.dev[0]",
                                  "'dev.yaml' does not exist"),
-    "bad expression": ({"chart": TINY, "axes": {"a": {"path": "x", "values": [1]}}, "constraints": ["a =="]},
+    "bad expression": ({"chart": TINY, "axes": {"a": {"path": "bug", "values": [1]}}, "constraints": ["a =="]},
                        "constraints[0]", "invalid expression"),
-    "expression on an unknown axis": ({"chart": TINY, "axes": {"a": {"path": "x", "values": [1]}},
+    "expression on an unknown axis": ({"chart": TINY, "axes": {"a": {"path": "bug", "values": [1]}},
                                        "expectations": [{"when": "b == 1", "error": "x"}]},
                                       "expectations[0].when", "reads b, which is not an axis"),
     "bad snippet template": ({"chart": TINY, "axes": {"a": {"snippets": {"one": "x: {{ a "}}}},
                              "axes.a.snippets.one", "invalid Jinja2 template"),
-    "no schemas for that version": ({"chart": TINY, "axes": {"a": {"path": "x", "values": [1]}},
+    "axis on a key the chart lacks": ({"chart": TINY, "axes": {"a": {"path": "replica", "values": [1]}}},
+                                      "axes.a.path", "did you mean 'replicas'"),
+    "snippet key the chart lacks": ({"chart": TINY, "axes": {"a": {"snippets": {"one": {"selectorLable": "x"}}}}},
+                                    "axes.a.snippets.one", "did you mean 'selectorLabel'"),
+    "unknown policy rule": ({"chart": TINY, "axes": {"a": {"path": "bug", "values": [1]}},
+                             "policy": {"disable": [{"rule": "zero-downtime/readiness", "reason": "r"}]}},
+                            "policy.disable[0].rule", "did you mean 'zero-downtime/readiness-probe'"),
+    "no schemas for that version": ({"chart": TINY, "axes": {"a": {"path": "bug", "values": [1]}},
                                      "validate": {"kubernetesVersions": ["1.12"]}},
                                     "validate.kubernetesVersions[0]", "no offline schemas for Kubernetes 1.12"),
 }
@@ -80,7 +87,7 @@ def test_cli_bad_flag_exits_2(tmp_path):
 
 
 def grid(tmp_path, sizes, **extra) -> spec.Matrix:
-    axes = {f"a{i}": {"path": f"k{i}", "values": list(range(n))} for i, n in enumerate(sizes)}
+    axes = {f"a{i}": {"path": f"k{i}", "values": list(range(n)), "newKey": True} for i, n in enumerate(sizes)}
     return load(tmp_path, {"chart": TINY, "axes": axes, **extra})
 
 

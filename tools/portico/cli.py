@@ -36,6 +36,14 @@ def _k8s_minor(raw: str) -> str:
     return f"{parts[0]}.{parts[1]}"
 
 
+def _add_schema_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--api-versions", action="append", default=[], metavar="GROUP/VERSION[/KIND]",
+                   help="Capabilities.APIVersions as on your cluster, e.g. gateway.networking.k8s.io/v1 (repeatable)")
+    p.add_argument("--schema-location", action="append", default=[], metavar="LOCATION",
+                   help="extra kubeconform schema location, in its syntax (an offline directory or a file "
+                        "template with {{.ResourceKind}}...; repeatable)")
+
+
 def _add_render_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("chart", type=_existing_path("chart"), help="chart directory or .tgz")
     p.add_argument("-f", "--values", action="append", type=_existing_path("values file"), default=[],
@@ -50,28 +58,56 @@ def _add_render_args(p: argparse.ArgumentParser) -> None:
 
 def cmd_render(args: argparse.Namespace) -> int:
     from portico import manifests
-    from portico.clients.helm import Helm, RenderRequest
+    from portico.clients.helm import Helm, RenderError, RenderRequest
+    from portico.files import OutputDir
 
+    target = OutputDir(args.output_dir) if args.output_dir is not None else None  # refused before rendering
+    for assignment in args.set_values:
+        if "=" not in assignment:
+            raise InputError(f"{assignment!r} has no value: expected KEY=VALUE", source="--set")
     req = RenderRequest(chart=args.chart, values_files=args.values, set_values=args.set_values,
-                        release=args.release, namespace=args.namespace, kube_version=args.kube_version)
-    docs = manifests.load_all(Helm.pinned().template(req))
+                        release=args.release, namespace=args.namespace, kube_version=args.kube_version,
+                        api_versions=args.api_versions)
+    try:
+        docs = manifests.load_all(Helm.pinned().template(req))
+    except RenderError as exc:
+        # The chart or the values given here are wrong: an input error, with helm's reason.
+        raise InputError(str(exc), source=str(args.chart)) from exc
     if args.output_dir is None:
         import yaml
 
         sys.stdout.write(yaml.safe_dump_all(docs, sort_keys=False))
         return EXIT_OK
-    files = manifests.write_resources(docs, args.output_dir)
-    print(f"rendered {len(files)} resources into {args.output_dir}")
+    assert target is not None
+    count = manifests.write_output(docs, target)
+    print(f"rendered {count} resources into {args.output_dir}")
     return EXIT_OK
 
 
+def _manifest_files(paths: list[Path]) -> list[Path]:
+    found = []
+    for path in paths:
+        candidates = sorted(path.rglob("*")) if path.is_dir() else [path]
+        for candidate in candidates:
+            if candidate.is_symlink() and not candidate.exists():
+                raise InputError("is a dangling symlink", source=str(candidate))
+            if candidate.is_file() and candidate.suffix in (".yaml", ".yml", ".json"):
+                found.append(candidate)
+    if not found:
+        raise InputError("no manifests (*.yaml, *.yml, *.json) found", source=", ".join(map(str, paths)))
+    return found
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
-    from portico.schemas import kubernetes_versions, validate
+    from portico.schemas import available, kubernetes_versions, validate
 
     versions = args.kube_version or kubernetes_versions()
+    for version in versions:
+        available(version)
+    _manifest_files(args.paths)
     failed = 0
     for version in versions:
-        result = validate(version, args.paths, skip_kinds=args.skip_kind)
+        result = validate(version, args.paths, skip_kinds=args.skip_kind, extra_locations=args.schema_location)
         for finding in result.invalid:
             print(finding.line())
         failed += len(result.invalid)
@@ -96,7 +132,8 @@ def cmd_matrix(args: argparse.Namespace) -> int:
     from portico import reports
     from portico.matrix import report, spec
     from portico.matrix.progress import rich_progress
-    from portico.matrix.run import run
+    from portico import baseline
+    from portico.matrix.run import Options, run
     from portico.renderer import HelmLoopRenderer
 
     matrix = spec.load(args.matrix_file)
@@ -106,11 +143,17 @@ def cmd_matrix(args: argparse.Namespace) -> int:
         matrix = spec.with_chart(matrix, args.chart)
     console = Console(stderr=True)
     renderer = HelmLoopRenderer(matrix.chart, parallel=2) if args.renderer == "helm" else None
+    options = Options(upgrade_from=args.upgrade_from, api_versions=tuple(args.api_versions),
+                      schema_locations=tuple(args.schema_location), baseline=args.baseline)
     with rich_progress(console, enabled=not args.no_progress) as progress:
         result = run(matrix, args.output_dir, shard=args.shard, renderer=renderer, progress=progress,
-                     upgrade_from=args.upgrade_from)
+                     options=options)
     report.print_summary(result, Console())
     reports.write(report.to_report(result), **_report_paths(args))
+    if args.write_baseline:
+        baseline.write(args.write_baseline, result.findings + result.baselined)
+        print(f"wrote {len(result.findings) + len(result.baselined)} findings to {args.write_baseline}: "
+              f"give each a reason")
     return EXIT_OK if result.ok else EXIT_FINDINGS
 
 
@@ -276,7 +319,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("render", help="render a chart with values into one file per resource")
     _add_render_args(p)
-    p.add_argument("-o", "--output-dir", type=Path, default=None, help="write here instead of stdout")
+    p.add_argument("--api-versions", action="append", default=[], metavar="GROUP/VERSION[/KIND]",
+                   help="Capabilities.APIVersions as on your cluster (repeatable)")
+    p.add_argument("-o", "--output-dir", type=Path, default=None,
+                   help="write one file per resource here (a new or empty directory, or one portico wrote)")
     p.set_defaults(handler=cmd_render)
 
     p = sub.add_parser("validate", help="validate manifests with kubeconform (strict, offline, CRDs included)")
@@ -284,6 +330,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--kube-version", action="append", type=_k8s_minor,
                    help="Kubernetes version to validate against (repeatable; default: the pinned range)")
     p.add_argument("--skip-kind", action="append", default=[], help="kind to skip (repeatable)")
+    p.add_argument("--schema-location", action="append", default=[], metavar="LOCATION",
+                   help="extra kubeconform schema location (an offline directory or file template; repeatable)")
     p.set_defaults(handler=cmd_validate)
 
     p = sub.add_parser("matrix", help="render and validate every values permutation of a matrix file",
@@ -297,6 +345,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="validate against this Kubernetes version (repeatable; overrides the matrix file's "
                         "validate.kubernetesVersions)")
     p.add_argument("--chart", type=Path, default=None, help="chart directory (overrides the matrix file's chart)")
+    _add_schema_args(p)
+    p.add_argument("--baseline", type=_existing_path("baseline file"), default=None,
+                   help="known findings, each with a reason: they are reported but do not fail the run")
+    p.add_argument("--write-baseline", type=Path, default=None, metavar="FILE",
+                   help="write this run's findings as a baseline file (then give each a reason)")
     p.add_argument("--upgrade-from", default=None, metavar="REF",
                    help="previous chart: git:<ref> or a packaged .tgz (overrides the matrix file)")
     _add_report_args(p)

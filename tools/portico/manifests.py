@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import yaml
 
-# libyaml when present: matrices parse and write thousands of documents.
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+from portico.files import OutputDir
+from portico.values import HelmLoader
+
+# libyaml when present: matrices parse and write thousands of documents. Read as helm reads YAML
+# (timestamps stay strings, a bare `=` is a string).
+_LOADER = HelmLoader
 _DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 _UNSAFE = re.compile(r"[^a-z0-9.-]+")
 
@@ -20,19 +23,27 @@ def resource_filename(index: int, doc: dict) -> str:
     return f"{index:03d}-{_UNSAFE.sub('-', kind)}-{_UNSAFE.sub('-', name)}.yaml"
 
 
-def write_resources(docs: list[dict], out_dir: Path) -> list[Path]:
-    """Replace out_dir with one YAML file per resource; all-or-nothing."""
-    tmp = out_dir.with_name(out_dir.name + ".partial")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
+def write_resources(docs: list[dict], out_dir: Path) -> list[str]:
+    """One YAML file per resource into out_dir (created); the file names."""
+    out_dir.mkdir(parents=True, exist_ok=True)
     names = []
     for index, doc in enumerate(docs):
         name = resource_filename(index, doc)
-        (tmp / name).write_text(yaml.dump(doc, Dumper=_DUMPER, sort_keys=False))
+        (out_dir / name).write_text(yaml.dump(doc, Dumper=_DUMPER, sort_keys=False))
         names.append(name)
-    shutil.rmtree(out_dir, ignore_errors=True)
-    tmp.replace(out_dir)
-    return [out_dir / n for n in names]
+    return names
+
+
+def write_output(docs: list[dict], target: OutputDir) -> int:
+    """`portico render -o DIR`: the resources into a directory portico owns, all or nothing."""
+    staging = target.staging()
+    try:
+        count = len(write_resources(docs, staging))
+    except BaseException:
+        OutputDir.discard(staging)
+        raise
+    target.commit(staging)
+    return count
 
 
 def load_all(text: str) -> list[dict]:

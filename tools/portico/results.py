@@ -27,6 +27,8 @@ class Finding:
     combinations: tuple[str, ...] = ()  # matrix: every combination that produces it
     severity: str = ERROR_SEVERITY
     file: str = ""  # the file a reviewer should open (chart template, values file, smoke file)
+    # matrix: the fewest axis=level pairs that always produce it; () in every combination, None when no set does
+    trigger: tuple[tuple[str, str], ...] | None = None
 
     @property
     def object(self) -> str:
@@ -36,6 +38,9 @@ class Finding:
         where = f" {self.object}" if self.kind else ""
         version = f" [k8s {self.kubernetes_version}]" if self.kubernetes_version else ""
         return f"{self.rule}{where}{version}: {self.message}"
+
+    def trigger_text(self) -> str:
+        return ", ".join(f"{axis}={level}" for axis, level in self.trigger or ())
 
 
 @dataclass

@@ -27,6 +27,8 @@ HelmLoader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for first, resolvers in _BASE.yaml_implicit_resolvers.items()
 }
+# A bare `=` is the string "=" to Go's YAML (CRD enums list operators); PyYAML has no constructor for it.
+HelmLoader.add_constructor("tag:yaml.org,2002:value", lambda loader, node: loader.construct_scalar(node))
 
 
 def _string_keys(node: Any) -> Any:

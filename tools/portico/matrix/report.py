@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from portico.matrix.run import ComboResult, MatrixResult
-from portico.results import FAILED, PASSED, Case, Report
+from portico.results import FAILED, PASSED, WARNING_SEVERITY, Case, Report
 
 
 def _coverage_line(result: MatrixResult) -> str:
@@ -27,13 +27,34 @@ def _coverage_line(result: MatrixResult) -> str:
 def counts(result: MatrixResult) -> dict[str, Counter]:
     by_rule, by_kind, by_version, by_stage = Counter(), Counter(), Counter(), Counter()
     for f in result.findings:
-        by_rule[f.rule] += 1
-        by_stage[f.stage] += 1
+        places = max(1, len(f.combinations))
+        by_rule[f.rule] += places
+        by_stage[f.stage] += places
         if f.kind:
-            by_kind[f.kind] += 1
-        if f.kubernetes_version:
-            by_version[f.kubernetes_version] += 1
+            by_kind[f.kind] += places
+        for version in filter(None, f.kubernetes_version.split(", ")):
+            by_version[version] += places
     return {"rule": by_rule, "kind": by_kind, "kubernetes version": by_version, "stage": by_stage}
+
+
+def problems_line(result: MatrixResult) -> str:
+    errors = sum(1 for f in result.findings if f.severity != WARNING_SEVERITY)
+    warnings = len(result.findings) - errors
+    line = f"{len(result.findings)} problems in {result.places} places ({errors} errors, {warnings} warnings)"
+    if result.baselined:
+        line += f"; {len(result.baselined)} more known from the baseline"
+    return line
+
+
+def _where(f) -> str:
+    if f.trigger == ():
+        return "in every combination"
+    if f.trigger:
+        return f"whenever {f.trigger_text()}"
+    example = f.combinations[0] if f.combinations else "-"
+    more = f" (+{len(f.combinations) - 1} more)" if len(f.combinations) > 1 else ""
+    return f"in {len(f.combinations)} combinations, e.g. {example}{more}" if len(f.combinations) > 1 \
+        else f"in {example}"
 
 
 def print_summary(result: MatrixResult, console: Console, max_findings: int = 20) -> None:
@@ -51,26 +72,31 @@ def print_summary(result: MatrixResult, console: Console, max_findings: int = 20
                                           f"Kubernetes versions ({', '.join(result.matrix.validate_versions)})")
     for stage, seconds in result.timings.items():
         table.add_row(f"time: {stage}", f"{seconds:.2f}s")
-    table.add_row("findings", str(len(result.findings)), style="red" if result.findings else "green")
+    table.add_row("findings", str(len(result.findings)), style="red" if not result.ok else "green")
     console.print(table)
     console.print(_coverage_line(result))
+    if result.randomised:
+        console.print(f"randomised by the chart, masked for dedupe: {', '.join(result.randomised)}")
+    for entry in result.stale_baseline:
+        console.print(f"[yellow]baseline entry matched nothing[/yellow]: {entry.rule} {entry.object or ''}")
+    console.print(problems_line(result))
     if result.findings:
-        errors = Table(title="findings by rule, kind and Kubernetes version", header_style="bold")
+        errors = Table(title="places by rule, kind and Kubernetes version", header_style="bold")
         errors.add_column("group")
         errors.add_column("key")
-        errors.add_column("count", justify="right")
+        errors.add_column("places", justify="right")
         for group, counter in counts(result).items():
             for key, n in counter.most_common():
                 errors.add_row(group, key, str(n))
         console.print(errors)
         for f in result.findings[:max_findings]:
-            where = f" {f.kind}/{f.name}" if f.kind else ""
+            where = f" {f.object}" if f.kind else ""
             version = f" [k8s {f.kubernetes_version}]" if f.kubernetes_version else ""
-            example = f.combinations[0] if f.combinations else "-"
-            more = f" (+{len(f.combinations) - 1} more combinations)" if len(f.combinations) > 1 else ""
-            console.print(f"[red]{f.stage}[/red] {f.rule}{where}{version} in {example}{more}: {f.message}")
+            colour = "yellow" if f.severity == WARNING_SEVERITY else "red"
+            console.print(f"[{colour}]{f.stage}[/{colour}] {f.rule}{where}{version} {_where(f)}: {f.message}",
+                          markup=True, highlight=False)
             if f.hint:
-                console.print(f"    fix: {f.hint}")
+                console.print(f"    fix: {f.hint}", highlight=False)
         if len(result.findings) > max_findings:
             console.print(f"... {len(result.findings) - max_findings} more findings in the JSON report")
 
@@ -85,7 +111,8 @@ def to_report(result: MatrixResult) -> Report:
     for f in result.findings:
         for cid in f.combinations:
             per_combo.setdefault(cid, []).append(f)
-    cases = [Case(name=case_name(c), status=FAILED if per_combo[c.id] else PASSED, findings=per_combo[c.id],
+    cases = [Case(name=case_name(c), status=FAILED if any(f.severity != WARNING_SEVERITY for f in per_combo[c.id])
+                  else PASSED, findings=per_combo[c.id],
                   properties={"id": c.id, **c.as_dict()}) for c in result.combos]
     statuses = Counter(c.status for c in result.combos)
     summary = {
@@ -102,8 +129,14 @@ def to_report(result: MatrixResult) -> Report:
         "kubernetes_versions": list(result.matrix.validate_versions),
         "timings": result.timings,
         "counts": {group: dict(counter) for group, counter in counts(result).items()},
+        "problems": len(result.findings),
+        "places": result.places,
+        "baselined": [asdict(f) for f in result.baselined],
+        "stale_baseline": [asdict(e) for e in result.stale_baseline],
+        "randomised": result.randomised,
     }
-    table = [("coverage", _coverage_line(result)), ("combinations", str(len(result.combos)))]
+    table = [("coverage", _coverage_line(result)), ("problems", problems_line(result)),
+             ("combinations", str(len(result.combos)))]
     table += [(f"  {status}", str(n)) for status, n in statuses.items()]
     table += [("unique renders", str(result.unique_renders)), ("resources", str(result.resources)),
               ("schema validations", f"{result.validations} (Kubernetes {', '.join(result.matrix.validate_versions)})")]

@@ -1,7 +1,9 @@
-"""The matrix pipeline: plan -> render -> dedupe -> write -> schemas -> policy -> upgrade.
+"""The matrix pipeline: plan -> render -> dedupe -> write -> schemas -> policy -> properties -> upgrade -> group.
 
-Findings are collected per unique render and reported for every combination
-that produced it. The output directory is written whole or not at all.
+Renders are deduplicated by content (randomised fields masked), every stage runs
+once per unique render, and each finding names every combination that produces
+it. Findings are grouped by (stage, rule, object, message), baselined findings
+are set aside, and the output directory is written whole or not at all.
 """
 
 from __future__ import annotations
@@ -9,30 +11,39 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
+import re
+import tempfile
 import time
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+import yaml
+
+from portico import baseline as baseline_mod
 from portico import manifests, policy, schemas, upgrade_safety
 from portico import values as values_mod
 from portico.errors import InputError
+from portico.files import OutputDir
 from portico.matrix import combos as combos_mod
+from portico.matrix import grouping, properties, randomness
 from portico.matrix import layers as layers_mod
 from portico.matrix.spec import KUBE_VERSION, Matrix
 from portico.renderer import RenderJob, RenderResult, default_renderer
-from portico.results import Finding
+from portico.results import WARNING_SEVERITY, Finding
+from portico.schemas import crd as crd_schemas
 
-STAGES = ("render", "expectation", "schema", "policy", "upgrade")
+STAGES = ("render", "expectation", "schema", "policy", "deprecation", "upgrade")
+PROBES = 5  # distinct renders rendered twice to find randomised content
+_PARSE_ERROR = re.compile(r"parse error|function \"[^\"]+\" not defined|unexpected .* in (command|operand)")
 
 
 @dataclass
 class ComboResult:
     id: str
     levels: dict[str, str]
-    render: str | None = None  # hash of the unique render
+    render: str | None = None  # fingerprint of the unique render
     error: str | None = None
     expected_error: str | None = None
 
@@ -54,16 +65,23 @@ class MatrixResult:
     plan: combos_mod.Plan
     shard: tuple[int, int] | None
     combos: list[ComboResult]
-    findings: list[Finding]
+    findings: list[Finding]  # grouped, baselined ones removed
     unique_renders: int
     resources: int
     validations: int
     timings: dict[str, float] = field(default_factory=dict)
     out_dir: Path | None = None
+    baselined: list[Finding] = field(default_factory=list)
+    stale_baseline: list[baseline_mod.Entry] = field(default_factory=list)
+    randomised: list[str] = field(default_factory=list)  # "Secret data.admin-password", masked for dedupe
 
     @property
     def ok(self) -> bool:
-        return not self.findings
+        return not any(f.severity != WARNING_SEVERITY for f in self.findings)
+
+    @property
+    def places(self) -> int:
+        return sum(max(1, len(f.combinations)) for f in self.findings)
 
 
 Progress = Callable[[str, int], Callable[[int], None]]
@@ -73,11 +91,18 @@ def _no_progress(_stage: str, _total: int) -> Callable[[int], None]:
     return lambda _n: None
 
 
-def render_hash(manifest: str) -> str:
-    return hashlib.sha256(manifest.encode()).hexdigest()[:16]
+@dataclass(frozen=True)
+class Options:
+    """What the command line adds to a matrix file."""
+
+    upgrade_from: str | None = None
+    api_versions: tuple[str, ...] = ()
+    schema_locations: tuple[str, ...] = ()
+    baseline: Path | None = None
 
 
-def build_jobs(matrix: Matrix, chosen: list[dict[str, str]]) -> tuple[list[ComboResult], list[RenderJob]]:
+def build_jobs(matrix: Matrix, chosen: list[dict[str, str]],
+               api_versions: tuple[str, ...] = ()) -> tuple[list[ComboResult], list[RenderJob]]:
     results, jobs, seen = [], [], set()
     for combo in chosen:
         cid = combos_mod.combo_id(matrix, combo)
@@ -86,13 +111,31 @@ def build_jobs(matrix: Matrix, chosen: list[dict[str, str]]) -> tuple[list[Combo
         seen.add(cid)
         expectation = combos_mod.expectation_for(matrix, combo)
         results.append(ComboResult(cid, combo, expected_error=expectation.error if expectation else None))
+        axis_apis = tuple(v for axis in matrix.axes if axis.api_versions for v in axis.api_versions[combo[axis.name]])
+        builtin = _builtin_kinds(matrix, combo.get(KUBE_VERSION))
         jobs.append(RenderJob(id=cid, layers=layers_mod.layers(matrix, combo), kube_version=combo.get(KUBE_VERSION),
-                              release=matrix.release, namespace=matrix.namespace))
+                              release=matrix.release, namespace=matrix.namespace,
+                              api_versions=tuple(dict.fromkeys((*matrix.api_versions, *api_versions, *axis_apis,
+                                                                *builtin)))))
     return results, jobs
 
 
-def _render_all(renderer, jobs: list[RenderJob], progress: Progress) -> dict[str, RenderResult]:
-    advance = progress("render", len(jobs))
+def _builtin_kinds(matrix: Matrix, kube_version: str | None) -> tuple[str, ...]:
+    """The chart's kind-qualified capability checks that the target Kubernetes version serves.
+
+    Without a kubeVersion, helm template assumes the newest pinned version (helm 4 and the pinned
+    helm 3 say 1.37), and so does this.
+    """
+    if not matrix.builtin_checks:
+        return ()
+    version = kube_version or schemas.kubernetes_versions()[-1]
+    if version not in schemas.kubernetes_versions():
+        return ()
+    return tuple(sorted(matrix.builtin_checks & schemas.builtin_api_versions(version)))
+
+
+def _render_all(renderer, jobs: list[RenderJob], progress: Progress, stage: str = "render") -> dict[str, RenderResult]:
+    advance = progress(stage, len(jobs))
     out = {}
     for result in renderer.render_many(jobs):
         out[result.id] = result
@@ -100,76 +143,206 @@ def _render_all(renderer, jobs: list[RenderJob], progress: Progress) -> dict[str
     return out
 
 
+def _probe_jobs(jobs: list[RenderJob], rendered: dict[str, RenderResult]) -> list[RenderJob]:
+    """A few jobs with distinct renders, spread over the run, to render again."""
+    distinct: dict[str, RenderJob] = {}
+    for job in jobs:
+        result = rendered[job.id]
+        if result.error is None:
+            distinct.setdefault(randomness.fingerprint(result.manifest, set()), job)
+    pool = list(distinct.values())
+    step = max(1, len(pool) // PROBES)
+    return [RenderJob(f"probe:{j.id}", j.layers, j.kube_version, j.release, j.namespace, j.api_versions)
+            for j in pool[::step][:PROBES]]
+
+
+def _chart_error(error: str) -> bool:
+    """A template that does not parse is a broken chart, whatever the values: an input error, not a finding."""
+    return bool(_PARSE_ERROR.search(error))
+
+
 def run(matrix: Matrix, out_dir: Path, *, shard: tuple[int, int] | None = None, renderer=None,
-        progress: Progress = _no_progress, upgrade_from: str | None = None) -> MatrixResult:
-    timings: dict[str, float] = {}
-    started = time.monotonic()
-    plan = combos_mod.plan(matrix)
-    chosen = combos_mod.shard(plan.combinations, *shard) if shard else plan.combinations
-    if not chosen:
-        raise InputError("no combination left to run (check constraints and --shard)", source=str(matrix.path))
-    results, jobs = build_jobs(matrix, chosen)
-    previous = None
-    if upgrade_from or matrix.upgrade_from:
-        previous = upgrade_safety.resolve(upgrade_from or matrix.upgrade_from, matrix.chart, source=str(matrix.path))
-    timings["plan"] = time.monotonic() - started
+        progress: Progress = _no_progress, upgrade_from: str | None = None,
+        options: Options = Options()) -> MatrixResult:
+    options = Options(upgrade_from or options.upgrade_from, options.api_versions, options.schema_locations,
+                      options.baseline)
+    return _Pipeline(matrix, OutputDir(out_dir), shard, progress, options).run(renderer)
 
-    t0 = time.monotonic()
-    rendered = _render_all(renderer or default_renderer(matrix.chart), jobs, progress)
-    timings["render"] = time.monotonic() - t0
 
-    findings: list[Finding] = []
-    by_hash: dict[str, str] = {}
-    combos_of: dict[str, list[str]] = defaultdict(list)
-    for combo in results:
-        res = rendered[combo.id]
-        combo.error = res.error
-        if res.error is None:
-            combo.render = render_hash(res.manifest)
-            by_hash.setdefault(combo.render, res.manifest)
-            combos_of[combo.render].append(combo.id)
-        findings.extend(_render_findings(combo))
+class _Pipeline:
+    def __init__(self, matrix: Matrix, target: OutputDir, shard, progress: Progress, options: Options):
+        self.matrix, self.target, self.shard, self.progress, self.options = matrix, target, shard, progress, options
+        self.timings: dict[str, float] = {}
+        self.findings: list[Finding] = []
+        self.by_hash: dict[str, str] = {}
+        self.combos_of: dict[str, list[str]] = defaultdict(list)
+        self.parsed: dict[str, list[dict]] = {}
+        self.masks: set = set()
+        baseline_path = options.baseline or matrix.baseline
+        self.baseline = baseline_mod.load(baseline_path) if baseline_path else []
 
-    t0 = time.monotonic()
-    parsed = {h: manifests.load_all(m) for h, m in by_hash.items()}
-    partial = out_dir.with_name(out_dir.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
-    resources = _write(partial, matrix, results, jobs, parsed, plan, shard)
-    timings["write"] = time.monotonic() - t0
+    def _timed(self, stage: str, started: float) -> None:
+        self.timings[stage] = time.monotonic() - started
 
-    t0 = time.monotonic()
-    validations = 0
-    if by_hash:
-        advance = progress("schemas", len(matrix.validate_versions))
-        for version in matrix.validate_versions:
-            result = schemas.validate(version, [partial / "renders"], skip_kinds=matrix.skip_kinds)
-            validations += result.resources
-            for f in result.invalid:
-                render_id = Path(f.filename).relative_to(partial / "renders").parts[0]
-                findings.append(Finding("schema", "kubeconform", f.message, f.kind, f.name, version,
-                                        "fix the field kubeconform names", tuple(combos_of.get(render_id, []))))
-            advance(1)
-    timings["schemas"] = time.monotonic() - t0
+    def run(self, renderer) -> MatrixResult:
+        started = time.monotonic()
+        self.plan = combos_mod.plan(self.matrix)
+        chosen = combos_mod.shard(self.plan.combinations, *self.shard) if self.shard else self.plan.combinations
+        if not chosen:
+            raise InputError("no combination left to run (check constraints and --shard)", source=str(self.matrix.path))
+        self.results, self.jobs = build_jobs(self.matrix, chosen, self.options.api_versions)
+        previous = None
+        if self.options.upgrade_from or self.matrix.upgrade_from:
+            previous = upgrade_safety.resolve(self.options.upgrade_from or self.matrix.upgrade_from,
+                                              self.matrix.chart, source=str(self.matrix.path))
+        self._timed("plan", started)
 
-    t0 = time.monotonic()
-    advance = progress("policy", len(parsed))
-    for h, docs in parsed.items():
-        for v in policy.check(docs, disabled=matrix.disabled_rules):
-            rule = policy.describe(v.rule)
-            findings.append(Finding("policy", v.rule, f"{rule.message}: {v.detail}", v.kind, v.name,
-                                    hint=rule.hint, combinations=tuple(combos_of[h])))
-        advance(1)
-    timings["policy"] = time.monotonic() - t0
-
-    if previous is not None:
         t0 = time.monotonic()
-        findings.extend(_upgrade_findings(previous, jobs, results, parsed, progress))
-        timings["upgrade"] = time.monotonic() - t0
+        renderer = renderer or default_renderer(self.matrix.chart)
+        rendered = _render_all(renderer, self.jobs, self.progress)
+        probes = _probe_jobs(self.jobs, rendered)
+        if probes:
+            again = _render_all(renderer, probes, self.progress, "probe")
+            self.masks = randomness.masks([(rendered[p.id.removeprefix("probe:")].manifest, again[p.id].manifest)
+                                           for p in probes if again[p.id].error is None])
+        self._timed("render", t0)
+        self._dedupe(rendered)
 
-    shutil.rmtree(out_dir, ignore_errors=True)
-    partial.replace(out_dir)
-    timings["total"] = time.monotonic() - started
-    return MatrixResult(matrix, plan, shard, results, findings, len(by_hash), resources, validations, timings, out_dir)
+        staging = self.target.staging()
+        try:
+            resources, validations = self._stages(staging, previous)
+            out_dir = self.target.commit(staging)
+        except BaseException:
+            OutputDir.discard(staging)
+            raise
+        self.timings["total"] = time.monotonic() - started
+        fresh, known, stale = baseline_mod.split(self._grouped(), self.baseline)
+        return MatrixResult(self.matrix, self.plan, self.shard, self.results, fresh, len(self.by_hash), resources,
+                            validations, self.timings, out_dir, known, stale, randomness.describe(self.masks))
+
+    def _dedupe(self, rendered: dict[str, RenderResult]) -> None:
+        for combo in self.results:
+            res = rendered[combo.id]
+            combo.error = res.error
+            if res.error is None:
+                combo.render = randomness.fingerprint(res.manifest, self.masks)
+                self.by_hash.setdefault(combo.render, res.manifest)
+                self.combos_of[combo.render].append(combo.id)
+            elif combo.expected_error is None and _chart_error(res.error):
+                raise InputError(f"the chart's templates do not parse: {res.error}", source=str(self.matrix.chart))
+            self.findings.extend(_render_findings(combo))
+        self.parsed = {h: manifests.load_all(m) for h, m in self.by_hash.items()}
+
+    def _stages(self, staging: Path, previous) -> tuple[int, int]:
+        t0 = time.monotonic()
+        resources = _write(staging, self.matrix, self.results, self.jobs, self.parsed, self.plan, self.shard)
+        self._timed("write", t0)
+        t0 = time.monotonic()
+        validations = self._schemas(staging / "renders") if self.by_hash else 0
+        self._timed("schemas", t0)
+        t0 = time.monotonic()
+        self._policy()
+        self._timed("policy", t0)
+        if self.matrix.properties:
+            t0 = time.monotonic()
+            self._properties()
+            self._timed("properties", t0)
+        if previous is not None:
+            t0 = time.monotonic()
+            self.findings.extend(_upgrade_findings(previous, self.jobs, self.results, self.parsed, self.progress))
+            self._timed("upgrade", t0)
+        return resources, validations
+
+    def _schemas(self, renders: Path) -> int:
+        """kubeconform once per distinct resource (not per render), per Kubernetes version."""
+        validations = 0
+        with tempfile.TemporaryDirectory(prefix="portico-validate-") as tmp:
+            unique, renders_of = _unique_resources(self.parsed, Path(tmp) / "resources")
+            # The chart's own CRDs (crds/ and rendered ones) validate its custom resources.
+            from portico.chart import load as load_chart
+
+            crds = {json.dumps(d, sort_keys=True, default=str): d for d in load_chart(self.matrix.chart).crds}
+            crds.update((json.dumps(d, sort_keys=True, default=str), d) for docs in self.parsed.values() for d in docs
+                        if d.get("kind") == "CustomResourceDefinition")
+            crd_docs = list(crds.values())
+            extra = [*self.options.schema_locations, *self.matrix.schema_locations]
+            if crd_schemas.convert_crds(crd_docs, Path(tmp) / "crd-schemas", str(self.matrix.chart)):
+                extra.insert(0, crd_schemas.location(Path(tmp) / "crd-schemas"))
+            advance = self.progress("schemas", len(self.matrix.validate_versions))
+            for version in self.matrix.validate_versions:
+                result = schemas.validate(version, [unique], skip_kinds=self.matrix.skip_kinds,
+                                          extra_locations=extra)
+                for f in result.invalid:
+                    resource = Path(f.filename).stem
+                    combos = tuple(c for h in renders_of.get(resource, ()) for c in self.combos_of.get(h, []))
+                    self.findings.append(Finding("schema", "kubeconform", f.message, f.kind, f.name, version,
+                                                 "fix the field kubeconform names", combos))
+                validations += sum(len(docs) for docs in self.parsed.values())
+                advance(1)
+        return validations
+
+    def _policy(self) -> None:
+        advance = self.progress("policy", len(self.parsed))
+        for h, docs in self.parsed.items():
+            combos = tuple(self.combos_of[h])
+            for v in policy.check(docs, disabled=self.matrix.disabled_rules):
+                rule = policy.describe(v.rule)
+                self.findings.append(Finding("policy", v.rule, f"{rule.message}: {v.detail}", v.kind, v.name,
+                                             hint=rule.hint, combinations=combos, severity=rule.severity))
+            for v in policy.deprecations(docs, self.matrix.validate_versions):
+                if v.rule in self.matrix.disabled_rules:
+                    continue
+                rule = policy.describe(v.rule)
+                self.findings.append(Finding("deprecation", v.rule, v.detail, v.kind, v.name, v.kubernetes_version,
+                                             rule.hint, combos, rule.severity))
+            advance(1)
+
+    def _properties(self) -> None:
+        cache: dict[tuple, bool] = {}
+        source = str(self.matrix.path)
+        for combo in self.results:
+            if combo.render is None:
+                continue
+            variables = combos_mod.context(self.matrix, combo.levels)
+            for rule in self.matrix.properties:
+                if not combos_mod.evaluate(rule, variables, self.matrix):
+                    continue
+                key = (combo.render, rule.source, tuple(repr(variables[n]) for n in rule.assertion_variables))
+                if key not in cache:
+                    cache[key] = properties.holds(rule, self.parsed[combo.render], variables, source)
+                if not cache[key]:
+                    what = f" ({rule.reason})" if rule.reason else ""
+                    self.findings.append(Finding("expectation", "expected-property",
+                                                 f"when {rule.expression}: {rule.assertion_text} is false{what}",
+                                                 hint=f"see {rule.source} in {self.matrix.path.name}",
+                                                 combinations=(combo.id,)))
+
+    def _grouped(self) -> list[Finding]:
+        order = {c.id: i for i, c in enumerate(self.results)}
+        levels = {c.id: c.levels for c in self.results}
+        grouped = grouping.group(self.findings, order)
+        return [_with_trigger(f, levels) for f in grouped]
+
+
+def _unique_resources(parsed: dict[str, list[dict]], root: Path) -> tuple[Path, dict[str, list[str]]]:
+    """Each distinct resource once, as root/<hash>.yaml; and which renders hold each."""
+    root.mkdir(parents=True)
+    renders_of: dict[str, list[str]] = defaultdict(list)
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    for render, docs in parsed.items():
+        for doc in docs:
+            text = yaml.dump(doc, Dumper=dumper, sort_keys=True)
+            digest = hashlib.sha256(text.encode()).hexdigest()[:20]
+            if digest not in renders_of:
+                (root / f"{digest}.yaml").write_text(text)
+            renders_of[digest].append(render)
+    return root, renders_of
+
+
+def _with_trigger(f: Finding, levels: dict[str, dict[str, str]]) -> Finding:
+    from dataclasses import replace
+
+    return replace(f, trigger=grouping.trigger(f.combinations, levels))
 
 
 def _render_findings(combo: ComboResult) -> Iterable[Finding]:
@@ -216,14 +389,14 @@ def _write(root: Path, matrix: Matrix, results: list[ComboResult], jobs: list[Re
 
 def _upgrade_findings(previous: upgrade_safety.PreviousChart, jobs: list[RenderJob], results: list[ComboResult],
                       parsed: dict[str, list], progress: Progress) -> list[Finding]:
-    rendered_old = _render_all(default_renderer(previous.path), jobs, progress)
+    rendered_old = _render_all(default_renderer(previous.path), jobs, progress, "upgrade")
     grouped: dict[tuple[str, str], list[str]] = defaultdict(list)
     old_docs: dict[str, list] = {}
     for combo in results:
         old = rendered_old[combo.id]
         if combo.render is None or old.error is not None:
             continue  # values the old chart rejects cannot be an upgrade path
-        old_hash = render_hash(old.manifest)
+        old_hash = randomness.fingerprint(old.manifest, set())
         if old_hash not in old_docs:
             old_docs[old_hash] = manifests.load_all(old.manifest)
         grouped[(old_hash, combo.render)].append(combo.id)

@@ -12,13 +12,22 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import difflib
+
 import jinja2
 import jinja2.meta
 import jsonschema
 import yaml
 
+from portico import policy
+from portico.chart import ChartInfo, remote_refs, unknown_key
+from portico.chart import load as load_chart
 from portico.errors import InputError
 from portico.schemas import kubernetes_versions
+from portico.values import HelmLoader
+
+# Functions a property expectation may call (portico.matrix.properties defines them).
+ASSERT_HELPERS = frozenset({"objects", "all_have", "none_have", "count", "get"})
 
 ENVIRONMENT = "environment"
 KUBE_VERSION = "kubeVersion"
@@ -31,6 +40,7 @@ class Axis:
     path: str | None = None  # path axes set one key to the level's value
     values: tuple[Any, ...] = ()
     snippets: dict[str, Any] = field(default_factory=dict)  # snippet axes: label -> mapping or template text
+    api_versions: dict[str, tuple[str, ...]] = field(default_factory=dict)  # apiVersions axes: label -> versions
 
     def raw_value(self, level: str) -> Any:
         """What the axis contributes to expressions: the value itself for path axes."""
@@ -48,6 +58,9 @@ class Rule:
     compiled: Any
     error: str | None = None  # expectations: the error substring
     reason: str | None = None
+    assertion: Any = None  # property expectations: the compiled `assert` expression
+    assertion_text: str | None = None
+    assertion_variables: tuple[str, ...] = ()
     variables: tuple[str, ...] = ()  # the axis names the expression reads
     # Results by the values of `variables`: a constraint over two axes is
     # evaluated a handful of times, not once per combination.
@@ -72,6 +85,13 @@ class Matrix:
     skip_kinds: tuple[str, ...]
     disabled_rules: dict[str, str]
     upgrade_from: str | None
+    properties: tuple[Rule, ...] = ()  # expectations with `assert`: must hold over the rendered objects
+    api_versions: tuple[str, ...] = ()  # Capabilities.APIVersions for every render
+    schema_locations: tuple[str, ...] = ()  # extra kubeconform -schema-location values
+    baseline: Path | None = None
+    # Kind-qualified `.Capabilities.APIVersions.Has` checks of the chart that a real API server would answer yes
+    # to for built-in kinds (`helm template` knows only group/versions); passed to every render.
+    builtin_checks: frozenset[str] = frozenset()
 
     @property
     def axis_names(self) -> list[str]:
@@ -99,8 +119,12 @@ def _explain(error: jsonschema.ValidationError) -> str:
 
 
 def _load_yaml(path: Path) -> Any:
+    if path.is_dir():
+        raise InputError("is a directory, expected a matrix file", source=str(path))
     try:
-        return yaml.safe_load(path.read_text())
+        # helm's loader (dates stay strings) without turning keys into strings: a level label
+        # written `off:` must be caught, not silently become "false".
+        return yaml.load(path.read_text(), Loader=HelmLoader)  # noqa: S506 - a safe loader
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror}", source=str(path)) from exc
     except yaml.YAMLError as exc:
@@ -136,16 +160,84 @@ def _check_names(rule: Rule, axes: list[Axis], source: str) -> None:
                          f"(axes: {', '.join(sorted(known))})", source=source, key_path=rule.source)
 
 
-def _axes(raw: dict[str, Any]) -> list[Axis]:
+def _labels(mapping: dict, source: str, key_path: str) -> tuple[str, ...]:
+    for label in mapping:
+        if not isinstance(label, str):
+            written = {True: "on/yes/true", False: "off/no/false"}.get(label, str(label)) \
+                if isinstance(label, bool) else str(label)
+            raise InputError(f"level label {label!r} is not a string (YAML reads {written} as a "
+                             f"{type(label).__name__}): quote it, e.g. \"{label}\":", source=source, key_path=key_path)
+    return tuple(mapping)
+
+
+def _axes(raw: dict[str, Any], source: str) -> list[Axis]:
     axes = []
     for name, spec in raw.items():
         if "path" in spec:
             values = tuple(spec["values"])
-            labels = tuple(json.dumps(v) if not isinstance(v, str) else v for v in values)
+            labels = tuple(json.dumps(v, default=str) if not isinstance(v, str) else v for v in values)
             axes.append(Axis(name=name, levels=labels, path=spec["path"], values=values))
+        elif "apiVersions" in spec:
+            labels = _labels(spec["apiVersions"], source, f"axes.{name}.apiVersions")
+            axes.append(Axis(name=name, levels=labels,
+                             api_versions={k: tuple(v) for k, v in spec["apiVersions"].items()}))
         else:
-            axes.append(Axis(name=name, levels=tuple(spec["snippets"]), snippets=dict(spec["snippets"])))
+            labels = _labels(spec["snippets"], source, f"axes.{name}.snippets")
+            axes.append(Axis(name=name, levels=labels, snippets=dict(spec["snippets"])))
     return axes
+
+
+def _leaf_paths(mapping: dict, prefix: str = "") -> list[str]:
+    out = []
+    for key, value in mapping.items():
+        path = f"{prefix}.{key}" if prefix else str(key)
+        out += _leaf_paths(value, path) if isinstance(value, dict) and value else [path]
+    return out
+
+
+def _check_keys(raw_axes: dict[str, Any], info: ChartInfo, source: str) -> None:
+    """Axes that set keys the chart does not have are typos, unless the axis says `newKey: true`."""
+    for name, spec in raw_axes.items():
+        if spec.get("newKey"):
+            continue
+        if "path" in spec:
+            problem = unknown_key(info, spec["path"])
+            if problem:
+                raise InputError(f"{problem} (if the axis adds a new key on purpose, set newKey: true)",
+                                 source=source, key_path=f"axes.{name}.path")
+        for label, snippet in (spec.get("snippets") or {}).items():
+            if not isinstance(snippet, dict):
+                continue  # a template: its keys are known only once rendered
+            for leaf in _leaf_paths(snippet):
+                problem = unknown_key(info, leaf)
+                if problem:
+                    raise InputError(f"{problem} (if the snippet adds a new key on purpose, set newKey: true on "
+                                     f"the axis)", source=source, key_path=f"axes.{name}.snippets.{label}")
+
+
+def _check_chart(chart: Path, raw_axes: dict[str, Any], source: str) -> ChartInfo:
+    info = load_chart(chart)
+    refs = sorted(set(remote_refs(info.schema)))
+    if refs:
+        raise InputError(f"the chart's values.schema.json refers to {refs[0]}, which portico cannot fetch offline: "
+                         f"save that schema into the chart (for example schemas/<name>.json) and make the $ref "
+                         f"relative to values.schema.json (docs/use-on-your-chart.md)", source=source,
+                         key_path="chart")
+    _check_keys(raw_axes, info, source)
+    return info
+
+
+def _disabled_rules(raw: dict[str, Any], source: str) -> dict[str, str]:
+    known = policy.rule_ids()
+    out = {}
+    for i, item in enumerate(raw.get("policy", {}).get("disable", [])):
+        if item["rule"] not in known:
+            close = difflib.get_close_matches(item["rule"], known, n=2, cutoff=0.6)
+            hint = f"; did you mean {' or '.join(map(repr, close))}?" if close else f" (rules: {', '.join(known)})"
+            raise InputError(f"no policy rule {item['rule']!r}{hint}", source=source,
+                             key_path=f"policy.disable[{i}].rule")
+        out[item["rule"]] = item["reason"]
+    return out
 
 
 def _check_versions(versions: tuple[str, ...], source: str, key_path: str | None) -> None:
@@ -193,7 +285,7 @@ def load(path: Path) -> Matrix:
         name: tuple(_existing(base, rel, source, f"environments.{name}[{i}]") for i, rel in enumerate(files))
         for name, files in raw.get("environments", {}).items()
     }
-    axes = _axes(raw["axes"])
+    axes = _axes(raw["axes"], source)
     if environments:
         axes.insert(0, Axis(name=ENVIRONMENT, levels=tuple(environments)))
     kube_versions = tuple(raw.get("kubernetesVersions", []))
@@ -214,14 +306,26 @@ def load(path: Path) -> Matrix:
         expr, reason = (item, None) if isinstance(item, str) else (item["when"], item.get("reason"))
         compiled, names = _compile(expr, source, f"constraints[{i}]")
         constraints.append(Rule(f"constraints[{i}]", expr, compiled, reason=reason, variables=names))
-    expectations = []
+    expectations, properties = [], []
     for i, item in enumerate(raw.get("expectations", [])):
         compiled, names = _compile(item["when"], source, f"expectations[{i}].when")
-        expectations.append(Rule(f"expectations[{i}].when", item["when"], compiled, error=item["error"],
-                                 variables=names))
-    for rule in [*constraints, *expectations]:
+        if "error" in item:
+            expectations.append(Rule(f"expectations[{i}].when", item["when"], compiled, error=item["error"],
+                                     variables=names))
+            continue
+        assertion, assertion_names = _compile(item["assert"], source, f"expectations[{i}].assert")
+        unknown = [n for n in assertion_names if n not in ASSERT_HELPERS and n not in {a.name for a in axes}]
+        if unknown:
+            raise InputError(f"{item['assert']!r} reads {', '.join(unknown)}, which is neither an axis nor a helper "
+                             f"({', '.join(sorted(ASSERT_HELPERS))})", source=source,
+                             key_path=f"expectations[{i}].assert")
+        properties.append(Rule(f"expectations[{i}]", item["when"], compiled, reason=item.get("message"),
+                               variables=names, assertion=assertion, assertion_text=item["assert"],
+                               assertion_variables=tuple(n for n in assertion_names if n not in ASSERT_HELPERS)))
+    for rule in [*constraints, *expectations, *properties]:
         _check_names(rule, axes, source)
 
+    info = _check_chart(chart, raw["axes"], source)
     strategy = raw.get("strategy", {"type": "exhaustive"})
     validate = raw.get("validate", {})
     validate_versions = tuple(validate.get("kubernetesVersions") or kube_versions or kubernetes_versions())
@@ -242,6 +346,18 @@ def load(path: Path) -> Matrix:
         seed=strategy.get("seed", 0),
         validate_versions=validate_versions,
         skip_kinds=tuple(validate.get("skipKinds", [])),
-        disabled_rules={d["rule"]: d["reason"] for d in raw.get("policy", {}).get("disable", [])},
+        disabled_rules=_disabled_rules(raw, source),
         upgrade_from=raw.get("upgrade", {}).get("from"),
+        properties=tuple(properties),
+        api_versions=tuple(raw.get("apiVersions", [])),
+        schema_locations=tuple(_schema_location(base, loc) for loc in validate.get("schemaLocations", [])),
+        baseline=_existing(base, raw["baseline"], source, "baseline") if "baseline" in raw else None,
+        builtin_checks=info.capability_checks if raw.get("builtinAPIVersions", True) else frozenset(),
     )
+
+
+def _schema_location(base: Path, location: str) -> str:
+    """kubeconform's syntax; a relative directory or file template is relative to the matrix file."""
+    if "://" in location or location.startswith("/") or location == "default":
+        return location
+    return str(base / location)

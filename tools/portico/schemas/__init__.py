@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import json
 import shutil
+from functools import lru_cache
 from importlib import metadata, resources
 from pathlib import Path
 from typing import Any, Iterator
 
-from portico.errors import ToolError
+from portico.errors import InputError, ToolError
 from portico.paths import cache_dir
 from portico.schemas import crd as crdschema
 from portico.schemas.crd import crd_dir_name
@@ -55,7 +56,7 @@ def kubeconform_locations(root: Path | None = None) -> list[str]:
     return [
         f"{base}/{{{{.NormalizedKubernetesVersion}}}}-standalone{{{{.StrictSuffix}}}}/"
         "{{.ResourceKind}}{{.KindSuffix}}.json",
-        f"{base}/{crd_dir_name()}/{{{{.Group}}}}/{{{{.ResourceKind}}}}_{{{{.ResourceAPIVersion}}}}.json",
+        crdschema.location(base / crd_dir_name()),
     ]
 
 
@@ -158,9 +159,51 @@ def ensure_schemas(*, force: bool = False, log=print) -> Path:
     return root
 
 
-def validate(kubernetes_version: str, paths, *, skip_kinds=()):
-    """kubeconform over `paths` against one Kubernetes version, with the offline schemas built first."""
+def available(version: str) -> None:
+    """InputError unless offline schemas exist for this Kubernetes version, listing the ones that do."""
+    known = kubernetes_versions()
+    if version not in known:
+        raise InputError(f"no offline schemas for Kubernetes {version}; available: {', '.join(known)} "
+                         f"(the range is pinned as SCHEMA_K8S_MIN/MAX)", source="--kube-version")
+
+
+def validate(kubernetes_version: str, paths, *, skip_kinds=(), extra_locations=()):
+    """kubeconform over `paths` against one Kubernetes version, with the offline schemas built first.
+
+    `extra_locations` come first (a chart's own CRDs, a user's catalog), then the pinned ones.
+    """
     from portico.clients.kubeconform import Kubeconform
 
+    available(kubernetes_version)
     ensure_schemas(log=lambda _msg: None)
-    return Kubeconform.pinned(kubeconform_locations()).validate(kubernetes_version, paths, skip_kinds=skip_kinds)
+    locations = [*extra_locations, *kubeconform_locations()]
+    return Kubeconform.pinned(locations).validate(kubernetes_version, paths, skip_kinds=skip_kinds)
+
+
+def _gvk_string(gvk: dict[str, Any]) -> str:
+    group, version, kind = gvk.get("group", ""), gvk.get("version", ""), gvk.get("kind", "")
+    return f"{group}/{version}/{kind}" if group else f"{version}/{kind}"
+
+
+@lru_cache(maxsize=16)
+def builtin_api_versions(minor: str) -> frozenset[str]:
+    """Every built-in `group/version/Kind` Kubernetes `minor` serves, as a real API server lists them for helm.
+
+    `helm template` knows only group/versions, so a chart that checks a kind
+    (`.Capabilities.APIVersions.Has "policy/v1/PodDisruptionBudget"`) renders
+    its fallback; the matrix passes the kinds the chart asks about.
+    """
+    available(minor)
+    index = schema_root() / f"gvks-v{minor}.json"
+    if index.exists():
+        return frozenset(json.loads(index.read_text()))
+    found = set()
+    for path in _wheel_schema_dir(minor).glob("*.json"):
+        if path.name in ("_definitions.json", "all.json"):
+            continue
+        schema = json.loads(path.read_text())
+        if _is_top_level_kind(schema):
+            found.update(_gvk_string(g) for g in schema["x-kubernetes-group-version-kind"])
+    index.parent.mkdir(parents=True, exist_ok=True)
+    index.write_text(json.dumps(sorted(found)))
+    return frozenset(found)

@@ -8,7 +8,8 @@ int-or-string made explicit.
 
 The CRDs come, offline, from Go modules pinned in versions.env and
 fetched through the Go module proxy (`go mod download`): Gateway API,
-prometheus-operator (ServiceMonitor) and openshift/api (Route).
+prometheus-operator (ServiceMonitor, PodMonitor, PrometheusRule, ...), the
+VerticalPodAutoscaler and openshift/api (Route).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import yaml
 
 from portico.errors import ToolError
 from portico.toolchain.gomod import module_dir
+from portico.values import HelmLoader
 from portico.toolchain.pins import load_versions
 
 
@@ -42,7 +44,8 @@ CRD_SOURCES = (
     CrdSource("sigs.k8s.io/gateway-api", "GATEWAY_API_VERSION",
               ("config/crd/experimental/gateway.networking.k8s.io_*.yaml",)),
     CrdSource("github.com/prometheus-operator/prometheus-operator", "PROMETHEUS_OPERATOR_VERSION",
-              ("example/prometheus-operator-crd/monitoring.coreos.com_servicemonitors.yaml",)),
+              ("example/prometheus-operator-crd/monitoring.coreos.com_*.yaml",)),
+    CrdSource("k8s.io/autoscaler/vertical-pod-autoscaler", "VPA_VERSION", ("deploy/vpa-v1-crd-gen.yaml",)),
     CrdSource("github.com/openshift/api", "OPENSHIFT_API_VERSION",
               ("route/v1/zz_generated.crd-manifests/routes.crd.yaml",), sum_key="OPENSHIFT_API_SUM"),
 )
@@ -64,7 +67,25 @@ def _strict(node: Any) -> Any:
     preserve = out.get("x-kubernetes-preserve-unknown-fields", False)
     if "properties" in out and "additionalProperties" not in out and not preserve:
         out["additionalProperties"] = False
+    if isinstance(out.get("properties"), dict):
+        # The API server prunes a null it cannot take (non-nullable, no default) before validating, so an
+        # optional field set to null is accepted; a required one is then missing, and refused.
+        required = set(out.get("required") or [])
+        out["properties"] = {k: v if k in required else _allow_null(v) for k, v in out["properties"].items()}
     return out
+
+
+def _allow_null(schema: Any) -> Any:
+    if not isinstance(schema, dict):
+        return schema
+    kind = schema.get("type")
+    if isinstance(kind, str):
+        return {**schema, "type": [kind, "null"]}
+    if isinstance(kind, list) and "null" not in kind:
+        return {**schema, "type": [*kind, "null"]}
+    if isinstance(schema.get("anyOf"), list) and {"type": "null"} not in schema["anyOf"]:
+        return {**schema, "anyOf": [*schema["anyOf"], {"type": "null"}]}
+    return schema
 
 
 def crd_to_schemas(crd: dict[str, Any]) -> Iterable[tuple[str, str, dict[str, Any]]]:
@@ -87,25 +108,44 @@ def crd_to_schemas(crd: dict[str, Any]) -> Iterable[tuple[str, str, dict[str, An
 
 
 # Bump when the conversion changes, so cached schema trees are rebuilt.
-CONVERTER_VERSION = 2
+CONVERTER_VERSION = 4
 
 
-def convert_crd_file(path: Path, dest_root: Path) -> list[Path]:
+_META = jsonschema.Draft7Validator(jsonschema.Draft7Validator.META_SCHEMA)
+
+
+def convert_crds(docs: Iterable[Any], dest_root: Path, source: str) -> list[Path]:
+    """Strict schemas for every CustomResourceDefinition among docs, under dest_root/<group>/<kind>_<v>.json."""
     written = []
-    for doc in yaml.safe_load_all(path.read_text()):
-        if not doc or doc.get("kind") != "CustomResourceDefinition":
+    for doc in docs:
+        if not isinstance(doc, dict) or doc.get("kind") != "CustomResourceDefinition":
             continue
-        for group, name, schema in crd_to_schemas(doc):
-            try:
-                jsonschema.Draft7Validator.check_schema(schema)
-            except jsonschema.SchemaError as exc:
-                raise ToolError(f"{path}: converted schema {group}/{name} is not valid JSON Schema: "
-                                f"{exc.message} at {'/'.join(map(str, exc.absolute_path))}") from exc
+        try:
+            converted = list(crd_to_schemas(doc))
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise ToolError(f"{source}: CustomResourceDefinition {(doc.get('metadata') or {}).get('name')} is "
+                            f"malformed ({type(exc).__name__}: {exc})") from exc
+        for group, name, schema in converted:
+            # The meta-schema without format checks: patterns are Go (RE2) regexes, which Python's `re`
+            # may not accept (inline flags mid-pattern), and kubeconform is Go.
+            problem = next(_META.iter_errors(schema), None)
+            if problem is not None:
+                raise ToolError(f"{source}: converted schema {group}/{name} is not valid JSON Schema at "
+                                f"{'/'.join(map(str, problem.absolute_path))}: {problem.message[:300]}")
             out = dest_root / group / name
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_text(json.dumps(schema, separators=(",", ":")))
             written.append(out)
     return written
+
+
+def convert_crd_file(path: Path, dest_root: Path) -> list[Path]:
+    return convert_crds(yaml.load_all(path.read_text(), Loader=HelmLoader), dest_root, str(path))  # noqa: S506
+
+
+def location(root: Path) -> str:
+    """The kubeconform -schema-location template for a tree written by convert_crds."""
+    return f"{root}/{{{{.Group}}}}/{{{{.ResourceKind}}}}_{{{{.ResourceAPIVersion}}}}.json"
 
 
 def crd_dir_name(versions: dict[str, str] | None = None) -> str:

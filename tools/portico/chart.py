@@ -1,0 +1,161 @@
+"""What a chart says about itself: its default values, its values schema, its CRDs (directory or .tgz).
+
+Used to check a matrix against the chart before anything renders: an axis on a
+key the chart does not have is a typo until the matrix says it adds the key.
+"""
+
+from __future__ import annotations
+
+import difflib
+import io
+import json
+import re
+import tarfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+import yaml
+
+from portico import values as values_mod
+from portico.errors import InputError
+
+
+_HAS = re.compile(r'APIVersions\.Has\s+"([^"]+)"')
+
+
+@dataclass
+class ChartInfo:
+    path: Path
+    name: str
+    values: dict[str, Any]
+    schema: dict[str, Any]
+    subcharts: dict[str, "ChartInfo"] = field(default_factory=dict)
+    crds: list[dict[str, Any]] = field(default_factory=list)  # the documents of crds/*.yaml, subcharts included
+    capability_checks: frozenset[str] = frozenset()  # every `.Capabilities.APIVersions.Has "..."` argument
+
+
+def _files_of_dir(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def _files_of_tgz(data: bytes) -> dict[str, bytes]:
+    out = {}
+    with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
+        for member in tar.getmembers():
+            if member.isfile():
+                name = member.name.split("/", 1)[1] if "/" in member.name else member.name
+                out[name] = tar.extractfile(member).read()  # type: ignore[union-attr]
+    return out
+
+
+def load(path: Path) -> ChartInfo:
+    """The chart at a directory or a packaged .tgz."""
+    try:
+        files = _files_of_dir(path) if path.is_dir() else _files_of_tgz(path.read_bytes())
+    except (OSError, tarfile.TarError) as exc:
+        raise InputError(f"cannot read the chart: {exc}", source=str(path)) from exc
+    if "Chart.yaml" not in files:
+        raise InputError("is not a chart (no Chart.yaml)", source=str(path))
+    return _from_files(path, files)
+
+
+def _from_files(path: Path, files: dict[str, bytes]) -> ChartInfo:
+    raw_values = files.get("values.yaml", b"")
+    chart_values = values_mod.loads(raw_values.decode(errors="replace"), source=f"{path}/values.yaml") or {}
+    schema: dict[str, Any] = {}
+    if "values.schema.json" in files:
+        try:
+            schema = json.loads(files["values.schema.json"])
+        except ValueError as exc:
+            raise InputError(f"values.schema.json is not JSON: {exc}", source=str(path)) from exc
+    crds = []
+    for name, data in sorted(files.items()):
+        if name.startswith("crds/") and name.endswith((".yaml", ".yml", ".json")):
+            crds += [d for d in yaml.load_all(data, Loader=values_mod.HelmLoader) if isinstance(d, dict)  # noqa: S506
+                     and d.get("kind") == "CustomResourceDefinition"]
+    subcharts: dict[str, ChartInfo] = {}
+    for name, data in files.items():
+        parts = name.split("/")
+        if len(parts) == 2 and parts[0] == "charts" and parts[1].endswith(".tgz"):
+            sub = _from_files(path / name, _files_of_tgz(data))
+            subcharts[sub.name] = sub
+    for sub_dir in {name.split("/")[1] for name in files if name.startswith("charts/") and name.count("/") >= 2}:
+        prefix = f"charts/{sub_dir}/"
+        sub_files = {n[len(prefix):]: d for n, d in files.items() if n.startswith(prefix)}
+        if "Chart.yaml" in sub_files:
+            sub = _from_files(path / "charts" / sub_dir, sub_files)
+            subcharts[sub.name] = sub
+    checks = set()
+    for name, data in files.items():
+        if name.endswith((".yaml", ".yml", ".tpl", ".txt")):
+            checks.update(_HAS.findall(data.decode(errors="replace")))
+    for sub in subcharts.values():
+        crds += sub.crds
+        checks |= sub.capability_checks
+    meta = yaml.safe_load(files["Chart.yaml"]) or {}
+    name = str(meta.get("name", path.name)) if isinstance(meta, dict) else path.name
+    return ChartInfo(path, name, chart_values if isinstance(chart_values, dict) else {}, schema, subcharts, crds,
+                     frozenset(checks))
+
+
+def remote_refs(schema: Any) -> Iterator[str]:
+    """`$ref`s a values schema makes to other hosts (helm would fetch them; portico runs offline)."""
+    if isinstance(schema, dict):
+        ref = schema.get("$ref")
+        if isinstance(ref, str) and ref.startswith(("http://", "https://")):
+            yield ref
+        for value in schema.values():
+            yield from remote_refs(value)
+    elif isinstance(schema, list):
+        for value in schema:
+            yield from remote_refs(value)
+
+
+def _schema_properties(schema: Any) -> dict[str, Any]:
+    return (schema.get("properties") or {}) if isinstance(schema, dict) else {}
+
+
+def _closed(schema: Any) -> bool:
+    """The schema allows no keys but the ones it lists."""
+    return isinstance(schema, dict) and schema.get("additionalProperties") is False and not schema.get(
+        "patternProperties")
+
+
+def unknown_key(info: ChartInfo, path: str) -> str | None:
+    """None when the chart knows `path` (or may well take it), else why not, with a did-you-mean.
+
+    A key is known when the chart's values or its schema have it. An unknown key
+    is refused where the schema is closed (additionalProperties: false), at the top
+    level (the chart's own API), or where it is close to a known key (a typo);
+    under a free-form map (annotations: {}) anything goes.
+    """
+    parts = path.split(".")
+    node: Any = info.values
+    schema: Any = info.schema
+    for depth, key in enumerate(parts):
+        where = ".".join(parts[:depth])
+        if depth == 0 and key == "global":
+            return None
+        if depth == 0 and key in info.subcharts and key not in (node or {}):
+            rest = ".".join(parts[1:])
+            return unknown_key(info.subcharts[key], rest) if rest else None
+        if node is not None and not isinstance(node, dict):
+            return (f"{where!r} is a {type(node).__name__} in the chart's values, not a map, so it cannot have "
+                    f"the key {key!r}")
+        props = _schema_properties(schema)
+        if isinstance(node, dict) and key in node:
+            node, schema = node[key], props.get(key, {})
+            continue
+        if key in props:
+            node, schema = None, props[key]
+            continue
+        known = sorted(set(node or {}) | set(props))
+        close = difflib.get_close_matches(key, known, n=3, cutoff=0.75)
+        if not (_closed(schema) or depth == 0 or close) or (depth > 0 and node in ({}, None) and not props):
+            return None
+        full = ".".join(parts[:depth + 1])
+        hint = f"; did you mean {' or '.join(repr('.'.join([*parts[:depth], c])) for c in close)}?" if close else ""
+        under = f"under {where!r}" if where else "at the top level"
+        return f"the chart has no key {full!r} ({under} of its values and values.schema.json){hint}"
+    return None

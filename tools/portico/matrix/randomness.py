@@ -1,0 +1,81 @@
+"""Content a chart randomises (randAlphaNum passwords, genCA certificates, test pod names, checksums of them).
+
+Two renders of the same values that differ show where: those (kind, field path)
+places are masked before renders are compared, so dedupe and grouping hold.
+The manifests themselves are kept as rendered.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any, Iterator
+
+import yaml
+
+from portico import manifests
+
+Path_ = tuple[Any, ...]
+MASK = "<random>"
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+def _diff(a: Any, b: Any, path: Path_) -> Iterator[Path_]:
+    if isinstance(a, dict) and isinstance(b, dict):
+        for key in a.keys() | b.keys():
+            yield from _diff(a.get(key), b.get(key), (*path, key))
+    elif isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        for i, (x, y) in enumerate(zip(a, b)):
+            yield from _diff(x, y, (*path, i))
+    elif a != b:
+        yield path
+
+
+def masks(pairs: list[tuple[str, str]]) -> set[tuple[int, str, Path_]]:
+    """(document position, kind, field path) that differ between two renders of the same values."""
+    found: set[tuple[int, str, Path_]] = set()
+    for first, second in pairs:
+        docs_a, docs_b = manifests.load_all(first), manifests.load_all(second)
+        for index, (a, b) in enumerate(zip(docs_a, docs_b)):
+            for path in _diff(a, b, ()):
+                found.add((index, str(a.get("kind")), path))
+    return found
+
+
+def _kind_paths(found: set[tuple[int, str, Path_]]) -> dict[str, set[Path_]]:
+    out: dict[str, set[Path_]] = {}
+    for _, kind, path in found:
+        out.setdefault(kind, set()).add(path)
+    return out
+
+
+def _mask(doc: Any, path: Path_) -> None:
+    node = doc
+    for key in path[:-1]:
+        if isinstance(node, dict) and key in node:
+            node = node[key]
+        elif isinstance(node, list) and isinstance(key, int) and key < len(node):
+            node = node[key]
+        else:
+            return
+    last = path[-1] if path else None
+    if isinstance(node, dict) and last in node:
+        node[last] = MASK
+    elif isinstance(node, list) and isinstance(last, int) and last < len(node):
+        node[last] = MASK
+
+
+def fingerprint(manifest: str, found: set[tuple[int, str, Path_]]) -> str:
+    """A hash of the manifest with every randomised place masked (the plain hash when nothing is random)."""
+    if not found:
+        return hashlib.sha256(manifest.encode()).hexdigest()[:16]
+    by_kind = _kind_paths(found)
+    docs = manifests.load_all(manifest)
+    for doc in docs:
+        for path in by_kind.get(str(doc.get("kind")), ()):
+            _mask(doc, path)
+    text = yaml.dump_all(docs, Dumper=_DUMPER, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def describe(found: set[tuple[int, str, Path_]]) -> list[str]:
+    return sorted({f"{kind} {'.'.join(map(str, path))}" for _, kind, path in found})
