@@ -276,6 +276,18 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     return EXIT_OK if all(c.ok for c in checks if c.required) else EXIT_FINDINGS
 
 
+def cmd_init(args: argparse.Namespace) -> int:
+    from portico import init
+
+    if not args.chart.is_dir():
+        raise InputError("expected a chart directory (for a packaged chart, unpack it first)", source=str(args.chart))
+    if args.output is None and not (args.chart / "Chart.yaml").exists():
+        raise InputError("is not a chart (no Chart.yaml)", source=str(args.chart))
+    path = init.write(args.chart, args.output, force=args.force)
+    print(f"wrote {path}; run: portico matrix {path}")
+    return EXIT_OK
+
+
 def cmd_versions(args: argparse.Namespace) -> int:
     from portico.toolchain.pins import load_versions
 
@@ -313,6 +325,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("doctor", help="check what portico needs: Python, Go, the pinned tools, Docker, caches")
     p.set_defaults(handler=cmd_doctor)
+
+    p = sub.add_parser("init", help="write a first matrix file for a chart, from its values schema or values",
+                       description="Axes from values.schema.json (booleans, short enums) or values.yaml switches, "
+                                   "plus well-known keys; pairwise when the space is large; comments say what to "
+                                   "add next.")
+    p.add_argument("chart", type=_existing_path("chart"), help="chart directory")
+    p.add_argument("-o", "--output", type=Path, default=None, help="default: CHART/ci/portico-matrix.yaml")
+    p.add_argument("--force", action="store_true", help="replace an existing file")
+    p.set_defaults(handler=cmd_init)
 
     p = sub.add_parser("versions", help="print the pinned tool versions, KEY=VALUE")
     p.set_defaults(handler=cmd_versions)

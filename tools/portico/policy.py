@@ -154,11 +154,16 @@ def _served_containers(render: Render, workload: Doc) -> list[dict]:
         if _selects(spec.get("selector"), labels):
             for port in _list(spec.get("ports")):
                 port = _map(port)
-                targets.add(port.get("targetPort", port.get("port")))
+                target = port.get("targetPort", port.get("port"))
+                if isinstance(target, (str, int)):
+                    targets.add(target)
     if not targets:
         return []
-    served = [c for c in containers if any(_map(p).get("name") in targets or _map(p).get("containerPort") in targets
-                                           for p in _list(c.get("ports")))]
+    def declares(port: Any) -> bool:
+        port = _map(port)
+        return any(isinstance(v, (str, int)) and v in targets for v in (port.get("name"), port.get("containerPort")))
+
+    served = [c for c in containers if any(declares(p) for p in _list(c.get("ports")))]
     # A targetPort no container declares still reaches the pod: hold the first container to it.
     return served or containers[:1]
 

@@ -7,7 +7,8 @@
       - when: "autoscaling"
         assert: "none_have('Deployment', 'spec.replicas')"
 
-Helpers: objects(kind), all_have(kind, path), none_have(kind, path), count(kind), get(obj, path, default).
+Helpers: objects(kind), count(kind), all_have(kind, path), none_have(kind, path), all_equal(kind, path, value),
+get(obj, path, default).
 A path is dotted (`spec.tls`, `metadata.labels.app`); a list element is a number (`spec.ports.0.name`).
 """
 
@@ -44,6 +45,7 @@ def helpers(docs: list[dict]) -> dict[str, Callable]:
         "all_have": lambda kind, path: all(get(d, path, _MISSING) not in (_MISSING, None, [], {}, "")
                                            for d in objects(kind)),
         "none_have": lambda kind, path: all(get(d, path, _MISSING) is _MISSING for d in objects(kind)),
+        "all_equal": lambda kind, path, value: all(get(d, path, _MISSING) == value for d in objects(kind)),
     }
 
 

@@ -15,7 +15,7 @@ import re
 import tempfile
 import time
 from collections import defaultdict
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -319,9 +319,15 @@ class _Pipeline:
 
     def _grouped(self) -> list[Finding]:
         order = {c.id: i for i, c in enumerate(self.results)}
-        levels = {c.id: c.levels for c in self.results}
-        grouped = grouping.group(self.findings, order)
-        return [_with_trigger(f, levels) for f in grouped]
+        every = {c.id: c.levels for c in self.results}
+        # A finding about rendered objects can only appear where the chart rendered: its trigger is
+        # sought among those combinations.
+        rendered = {c.id: c.levels for c in self.results if c.render}
+        out = []
+        for f in grouping.group(self.findings, order):
+            universe = every if f.stage == "render" or f.rule == "expected-rejection" else rendered
+            out.append(replace(f, trigger=grouping.trigger(f.combinations, universe)))
+        return out
 
 
 def _unique_resources(parsed: dict[str, list[dict]], root: Path) -> tuple[Path, dict[str, list[str]]]:
@@ -337,12 +343,6 @@ def _unique_resources(parsed: dict[str, list[dict]], root: Path) -> tuple[Path, 
                 (root / f"{digest}.yaml").write_text(text)
             renders_of[digest].append(render)
     return root, renders_of
-
-
-def _with_trigger(f: Finding, levels: dict[str, dict[str, str]]) -> Finding:
-    from dataclasses import replace
-
-    return replace(f, trigger=grouping.trigger(f.combinations, levels))
 
 
 def _render_findings(combo: ComboResult) -> Iterable[Finding]:

@@ -27,7 +27,7 @@ from portico.schemas import kubernetes_versions
 from portico.values import HelmLoader
 
 # Functions a property expectation may call (portico.matrix.properties defines them).
-ASSERT_HELPERS = frozenset({"objects", "all_have", "none_have", "count", "get"})
+ASSERT_HELPERS = frozenset({"objects", "all_have", "none_have", "all_equal", "count", "get"})
 
 ENVIRONMENT = "environment"
 KUBE_VERSION = "kubeVersion"

@@ -1,0 +1,125 @@
+"""Policy rules: right on the cases that decide them, and never a traceback on any manifest (hypothesis)."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from portico import policy
+
+LABELS = {"app": "web"}
+
+
+def deployment(replicas=1, strategy=None, containers=None, kind="Deployment", **spec):
+    pod = {"containers": containers or [{"name": "web", "ports": [{"name": "http", "containerPort": 8080}],
+                                         "readinessProbe": {"httpGet": {"port": "http"}}}]}
+    body = {"replicas": replicas, "selector": {"matchLabels": LABELS},
+            "template": {"metadata": {"labels": LABELS}, "spec": pod}, **spec}
+    if strategy is not None:
+        body["strategy" if kind == "Deployment" else "updateStrategy"] = strategy
+    return {"apiVersion": "apps/v1", "kind": kind, "metadata": {"name": "web"}, "spec": body}
+
+
+SERVICE = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
+           "spec": {"selector": LABELS, "ports": [{"port": 80, "targetPort": "http"}]}}
+
+
+def rules(docs, rule):
+    return [v for v in policy.check(docs) if v.rule == rule]
+
+
+@pytest.mark.parametrize("replicas, unavailable, surge, flagged", [
+    (1, "25%", "25%", False),   # floor(0.25) = 0 unavailable: the rollout surges first
+    (4, "25%", "25%", True),    # one pod may go, no PDB
+    (1, 1, 0, True),            # the only pod goes first
+    (3, 0, 1, False),
+    (2, "100%", 0, True),
+    (10, "9%", "1%", False),    # floor(0.9) = 0
+])
+def test_max_unavailable_rounds_as_the_controller_does(replicas, unavailable, surge, flagged):
+    strategy = {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": unavailable, "maxSurge": surge}}
+    assert bool(rules([deployment(replicas, strategy), SERVICE], "zero-downtime/max-unavailable")) is flagged
+
+
+def test_replicas_null_is_one_replica():
+    assert rules([deployment(replicas=None)], "zero-downtime/replicas-need-pdb") == []
+
+
+def test_every_pod_owning_kind_is_checked():
+    bare = [{"name": "c", "image": "x"}]
+    cron = {"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "c"},
+            "spec": {"schedule": "* * * * *", "jobTemplate": {"spec": {"template": {"spec": {"containers": bare}}}}}}
+    job = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "j"},
+           "spec": {"template": {"spec": {"containers": bare}}}}
+    ds = deployment(kind="DaemonSet", containers=bare)
+    kinds = {v.kind for v in rules([cron, job, ds], "security/restricted-pss")}
+    assert kinds == {"CronJob", "Job", "DaemonSet"}
+
+
+def test_daemonset_behind_a_service_needs_a_surge():
+    ds = deployment(kind="DaemonSet")
+    assert rules([ds, SERVICE], "zero-downtime/max-unavailable")
+    surged = deployment(kind="DaemonSet", strategy={"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1,
+                                                                                                  "maxUnavailable": 0}})
+    assert not rules([surged, SERVICE], "zero-downtime/max-unavailable")
+    assert not rules([ds], "zero-downtime/max-unavailable")  # a node agent nobody sends traffic to
+
+
+def test_selector_rule_sees_daemonset_pods():
+    assert rules([deployment(kind="DaemonSet"), SERVICE], "exposure/selector-matches-pods") == []
+
+
+def test_sidecars_without_ports_need_no_readiness_probe():
+    containers = [{"name": "web", "ports": [{"name": "http", "containerPort": 8080}], "readinessProbe": {"x": 1}},
+                  {"name": "reloader"}]
+    assert rules([deployment(containers=containers), SERVICE], "zero-downtime/readiness-probe") == []
+    containers[0].pop("readinessProbe")
+    assert [v.detail for v in rules([deployment(containers=containers), SERVICE], "zero-downtime/readiness-probe")] \
+        == ["container web has no readinessProbe"]
+
+
+def test_ignore_annotation_suppresses_named_rules_and_reports_unknown_ones():
+    doc = deployment(containers=[{"name": "c"}])
+    doc["metadata"]["annotations"] = {policy.IGNORE_ANNOTATION: "security/restricted-pss, security/nope"}
+    found = {v.rule for v in policy.check([doc])}
+    assert "security/restricted-pss" not in found and "security/read-only-root" in found
+    assert policy.UNKNOWN_SUPPRESSION.id in found
+
+
+def test_deprecations_per_target_version():
+    pdb = {"apiVersion": "policy/v1beta1", "kind": "PodDisruptionBudget", "metadata": {"name": "p"}}
+    hpa = {"apiVersion": "autoscaling/v1", "kind": "HorizontalPodAutoscaler", "metadata": {"name": "h"}}
+    found = {(v.rule, v.kind, v.kubernetes_version) for v in policy.deprecations([pdb, hpa], ["1.24", "1.30", "1.37"])}
+    assert ("api/deprecated", "PodDisruptionBudget", "1.24") in found
+    assert ("api/removed", "PodDisruptionBudget", "1.30") in found
+    assert ("api/deprecated", "HorizontalPodAutoscaler", "1.37") in found
+    assert not any(k == "HorizontalPodAutoscaler" and v == "1.30" for _, k, v in found)
+
+
+def test_every_rule_is_described():
+    for rule_id in policy.rule_ids():
+        rule = policy.describe(rule_id)
+        assert rule.message and rule.hint and rule.severity in ("error", "warning") and rule.doc, rule_id
+
+
+json_like = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=30)
+KINDS = st.sampled_from([*policy.POD_KINDS, "Service", "Ingress", "HTTPRoute", "GRPCRoute", "PodDisruptionBudget",
+                         "HorizontalPodAutoscaler", "ConfigMap"])
+SPEC_KEYS = ["replicas", "strategy", "updateStrategy", "template", "selector", "ports", "rules", "jobTemplate",
+             "scaleTargetRef", "defaultBackend"]
+manifest = st.builds(
+    lambda kind, meta, spec, extra: {"kind": kind, "apiVersion": "v1", "metadata": meta, "spec": spec, **extra},
+    KINDS, json_like, st.one_of(json_like, st.dictionaries(st.sampled_from(SPEC_KEYS), json_like, max_size=5)),
+    st.dictionaries(st.text(max_size=5), json_like, max_size=2))
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.one_of(manifest, json_like), max_size=6))
+def test_no_manifest_makes_a_rule_raise(docs):
+    violations = policy.check(docs)
+    assert not [v for v in violations if v.rule == policy.INTERNAL_RULE.id], violations
+    policy.deprecations(docs, ["1.30", "1.37"])

@@ -1,0 +1,151 @@
+"""`portico init CHART`: a first matrix file, from what the chart says about its values.
+
+Axes come from values.schema.json (booleans, short enums) or, without one, from
+values.yaml (switches such as `*.enabled` and `*.create`), plus well-known keys
+(replica counts, Service types). Large spaces get a seeded pairwise (t-wise)
+strategy. The file says, in comments, what a person should add next.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+import yaml
+
+from portico import chart as chart_mod
+from portico.errors import InputError
+from portico.files import write_atomic
+from portico.schemas import kubernetes_versions
+
+MAX_AXES = 10
+EXHAUSTIVE_LIMIT = 512
+WELL_KNOWN = {
+    "replicaCount": [1, 3],
+    "replicas": [1, 3],
+    "service.type": ["ClusterIP", "NodePort", "LoadBalancer"],
+}
+
+
+@dataclass(frozen=True)
+class Candidate:
+    path: str
+    values: list[Any]
+    source: str  # "schema" | "values" | "well-known"
+
+    @property
+    def priority(self) -> tuple:
+        switch = self.path.endswith((".enabled", ".create")) or self.path in WELL_KNOWN
+        return (0 if switch else 1, self.path.count("."), self.path)
+
+
+def _walk_schema(schema: Any, prefix: str = "", depth: int = 0) -> Iterator[tuple[str, dict]]:
+    if not isinstance(schema, dict) or depth > 4:
+        return
+    for key, sub in (schema.get("properties") or {}).items():
+        if not isinstance(sub, dict) or not re.fullmatch(r"[A-Za-z0-9_-]+", key):
+            continue
+        path = f"{prefix}.{key}" if prefix else key
+        yield path, sub
+        yield from _walk_schema(sub, path, depth + 1)
+
+
+def _walk_values(values: Any, prefix: str = "", depth: int = 0) -> Iterator[tuple[str, Any]]:
+    if not isinstance(values, dict) or depth > 4:
+        return
+    for key, value in values.items():
+        if not isinstance(key, str) or not re.fullmatch(r"[A-Za-z0-9_-]+", key):
+            continue
+        path = f"{prefix}.{key}" if prefix else key
+        yield path, value
+        yield from _walk_values(value, path, depth + 1)
+
+
+def _get(values: Any, path: str) -> Any:
+    for part in path.split("."):
+        if not isinstance(values, dict) or part not in values:
+            return None
+        values = values[part]
+    return values
+
+
+def candidates(info: chart_mod.ChartInfo) -> list[Candidate]:
+    found: dict[str, Candidate] = {}
+    for path, sub in _walk_schema(info.schema):
+        kind = sub.get("type")
+        default = _get(info.values, path)
+        if kind == "boolean" or isinstance(default, bool) and kind in (None, ["boolean", "null"]):
+            first = default if isinstance(default, bool) else False
+            found[path] = Candidate(path, [first, not first], "schema")
+        elif isinstance(sub.get("enum"), list) and 2 <= len(sub["enum"]) <= 5 and all(
+                isinstance(v, (str, int, bool)) for v in sub["enum"]):
+            found[path] = Candidate(path, list(sub["enum"]), "schema")
+    if not found:
+        for path, value in _walk_values(info.values):
+            if isinstance(value, bool) and path.endswith((".enabled", ".create")):
+                found[path] = Candidate(path, [value, not value], "values")
+    for path, levels in WELL_KNOWN.items():
+        if path not in found and _get(info.values, path) is not None:
+            found[path] = Candidate(path, levels, "well-known")
+    return sorted(found.values(), key=lambda c: c.priority)[:MAX_AXES]
+
+
+def _axis_name(path: str, taken: set[str]) -> str:
+    parts = re.split(r"[.\-_]", path)
+    parts = [p for p in parts if p and p != "enabled"] or ["axis"]
+    name = parts[0][0].lower() + parts[0][1:] + "".join(p[:1].upper() + p[1:] for p in parts[1:])
+    name = re.sub(r"[^A-Za-z0-9_]", "", name) or "axis"
+    if not re.match(r"[A-Za-z_]", name):
+        name = f"a_{name}"
+    base, n = name, 2
+    while name in taken or name in ("environment", "kubeVersion"):
+        name, n = f"{base}{n}", n + 1
+    taken.add(name)
+    return name
+
+
+def matrix_text(chart_dir: Path, output: Path) -> str:
+    info = chart_mod.load(chart_dir)
+    found = candidates(info)
+    if not found:
+        raise InputError("found no switches to vary (no booleans or short enums in values.schema.json or "
+                         "values.yaml): write axes by hand, see docs/matrix.md", source=str(chart_dir))
+    taken: set[str] = set()
+    axes = {_axis_name(c.path, taken): {"path": c.path, "values": c.values} for c in found}
+    space = 1
+    for c in found:
+        space *= len(c.values)
+    versions = kubernetes_versions()
+    doc: dict[str, Any] = {"chart": os.path.relpath(chart_dir.resolve(), output.resolve().parent),
+                           "release": {"name": re.sub(r"[^a-z0-9-]", "-", info.name.lower())[:40].strip("-") or "rel"},
+                           "axes": axes}
+    if space > EXHAUSTIVE_LIMIT:
+        doc["strategy"] = {"type": "t-wise", "t": 2, "seed": 1}
+    doc["validate"] = {"kubernetesVersions": [versions[0], versions[-1]]}
+    sources = sorted({c.source for c in found})
+    head = [
+        f"# A first portico matrix for the {info.name} chart, written by `portico init`.",
+        f"# Axes come from {' and '.join(sources)}: {len(found)} axes, {space} combinations"
+        + (" (many: t-wise, t=2, renders every pair of levels in far fewer)." if "strategy" in doc else "."),
+        "# Next steps (docs/use-on-your-chart.md):",
+        "#   - run it: portico matrix " + output.name,
+        "#   - values every combination needs (an image, a required key): add a file under `values:`",
+        "#   - combinations the chart refuses on purpose: `expectations: [{when: ..., error: ...}]`",
+        "#   - combinations that make no sense: `constraints: [\"a and not b\"]`",
+        "#   - promises to check on every render: `expectations: [{when: ..., assert: ...}]`",
+        "#   - known findings you accept: `portico matrix ... --write-baseline baseline.yaml`, then give reasons",
+    ]
+    return "\n".join(head) + "\n" + yaml.safe_dump(doc, sort_keys=False, width=120)
+
+
+def write(chart_dir: Path, output: Path | None, force: bool = False) -> Path:
+    target = output or chart_dir / "ci" / "portico-matrix.yaml"
+    if target.exists() and not force:
+        raise InputError("exists already: choose another path with -o, or --force to replace it", source=str(target))
+    text = matrix_text(chart_dir, target)
+    write_atomic(target, text)
+    return target
+
