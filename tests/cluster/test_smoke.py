@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from portico.cluster import addons, kind
+from portico.cluster import addons, kind, lifecycle
 from tests.conftest import CHART, REPO
 
 pytestmark = pytest.mark.cluster

@@ -159,3 +159,38 @@ def test_shards_partition_the_combinations(tmp_path, shard):
     assert out.returncode == 0, out.stderr
     ids = [c["properties"]["levels"]["replicas"] for c in json.loads((tmp_path / "s.json").read_text())["cases"]]
     assert ids == (["1", "3"] if shard == "1/2" else ["2"])
+
+
+def test_three_shards_merged_equal_one_unsharded_run(tmp_path):
+    matrix = write_matrix(tmp_path, axes={"bug": {"path": "bug", "values": ["none", "no-readiness", "backend-no-port"]},
+                                          "replicas": {"path": "replicas", "values": [1, 2, 3]}})
+    full = _cli("matrix", str(matrix), "-o", str(tmp_path / "full"), "--no-progress", "--json", str(tmp_path / "f.json"))
+    assert full.returncode == 1, full.stderr
+    shards = []
+    for i in (1, 2, 3):
+        out = _cli("matrix", str(matrix), "-o", str(tmp_path / f"s{i}"), "--no-progress", "--shard", f"{i}/3",
+                   "--json", str(tmp_path / f"s{i}.json"))
+        assert out.returncode in (0, 1), out.stderr
+        shards.append(str(tmp_path / f"s{i}.json"))
+    merged = _cli("merge-reports", *shards, "--json", str(tmp_path / "m.json"), "--junit", str(tmp_path / "m.xml"),
+                  "--markdown", str(tmp_path / "m.md"))
+    assert merged.returncode == 1, merged.stderr  # the findings are still there
+    one, many = (json.loads((tmp_path / n).read_text()) for n in ("f.json", "m.json"))
+    assert sorted(c["name"] for c in many["cases"]) == sorted(c["name"] for c in one["cases"])
+    assert {c["name"]: c["status"] for c in many["cases"]} == {c["name"]: c["status"] for c in one["cases"]}
+
+    def problems(doc):
+        return {(f["stage"], f["rule"], f["kind"], f["name"], f["message"]): sorted(f["combinations"])
+                for f in doc["findings"]}
+
+    assert problems(many) == problems(one) and problems(one)
+    assert many["space"]["run"] == one["space"]["run"] == 9 and many["shards"] == 3
+    suite = ElementTree.parse(tmp_path / "m.xml").getroot().find("testsuite")
+    assert suite.get("tests") == "9"
+
+
+def test_merge_reports_refuses_what_is_not_a_report(tmp_path):
+    bad = tmp_path / "x.json"
+    bad.write_text("[]")
+    done = _cli("merge-reports", str(bad), "--json", str(tmp_path / "m.json"))
+    assert done.returncode == 2 and "not a portico JSON report" in done.stderr and not (tmp_path / "m.json").exists()

@@ -113,3 +113,19 @@ def test_verbose_logs_every_command(capsys):
     finally:
         process.set_verbose(False)
     assert lines == ["+ true"]
+
+
+def test_without_the_renderer_the_helm_loop_is_used_with_one_warning(monkeypatch):
+    from portico import renderer
+
+    def missing(name):
+        if name == "portico-render":
+            raise ToolError("portico-render not found")
+        return "/bin/true"
+
+    monkeypatch.setattr(renderer, "tool_path", missing)
+    monkeypatch.setattr("portico.clients.helm.tool_path", missing)
+    warnings: list[str] = []
+    chosen = renderer.default_renderer(Path("chart"), warn=warnings.append)
+    assert isinstance(chosen, renderer.HelmLoopRenderer)
+    assert len(warnings) == 1 and "portico setup" in warnings[0] and "slower" in warnings[0]

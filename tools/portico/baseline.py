@@ -41,12 +41,7 @@ class Entry:
 
 def load(path: Path) -> list[Entry]:
     source = str(path)
-    if path.is_dir():
-        raise InputError("is a directory, expected a baseline file", source=source)
-    try:
-        raw = values_mod.loads(path.read_text(), source=source)
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", source=source) from exc
+    raw = values_mod.read_yaml(path, "a baseline file")
     if not isinstance(raw, dict) or not isinstance(raw.get("findings"), list):
         raise InputError("expected a mapping with a `findings` list", source=source)
     entries = []

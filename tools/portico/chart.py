@@ -101,15 +101,9 @@ def _from_files(path: Path, files: dict[str, bytes]) -> ChartInfo:
 
 def remote_refs(schema: Any) -> Iterator[str]:
     """`$ref`s a values schema makes to other hosts (helm would fetch them; portico runs offline)."""
-    if isinstance(schema, dict):
-        ref = schema.get("$ref")
-        if isinstance(ref, str) and ref.startswith(("http://", "https://")):
-            yield ref
-        for value in schema.values():
-            yield from remote_refs(value)
-    elif isinstance(schema, list):
-        for value in schema:
-            yield from remote_refs(value)
+    from portico.schemas import refs
+
+    return (ref for ref in refs(schema) if ref.startswith(("http://", "https://")))
 
 
 def _schema_properties(schema: Any) -> dict[str, Any]:

@@ -276,6 +276,16 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     return EXIT_OK if all(c.ok for c in checks if c.required) else EXIT_FINDINGS
 
 
+def cmd_merge_reports(args: argparse.Namespace) -> int:
+    from portico import reports
+    from portico.reports import merge
+
+    report = merge.merge(args.reports)
+    reports.write(report, **_report_paths(args))
+    print(f"merged {len(args.reports)} reports: {len(report.cases)} cases, {len(report.findings)} problems")
+    return EXIT_OK if report.ok else EXIT_FINDINGS
+
+
 def cmd_init(args: argparse.Namespace) -> int:
     from portico import init
 
@@ -325,6 +335,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("doctor", help="check what portico needs: Python, Go, the pinned tools, Docker, caches")
     p.set_defaults(handler=cmd_doctor)
+
+    p = sub.add_parser("merge-reports", help="merge the JSON reports of shards into one JUnit, JSON, Markdown, SARIF",
+                       description="After `portico matrix --shard I/N --json shard-I.json` on N runners: one report, "
+                                   "each case once, findings of the same problem merged.")
+    p.add_argument("reports", nargs="+", type=_existing_path("report"), help="JSON reports of the shards")
+    _add_report_args(p)
+    p.set_defaults(handler=cmd_merge_reports)
 
     p = sub.add_parser("init", help="write a first matrix file for a chart, from its values schema or values",
                        description="Axes from values.schema.json (booleans, short enums) or values.yaml switches, "

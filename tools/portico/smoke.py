@@ -62,12 +62,7 @@ class Settings:
 
 def load(path: Path) -> tuple[list[Scenario], dict]:
     source = str(path)
-    if path.is_dir():
-        raise InputError("is a directory, expected a smoke file", source=source)
-    try:
-        raw = values_mod.loads(path.read_text(), source=source)
-    except OSError as exc:
-        raise InputError(f"cannot read smoke file: {exc.strerror}", source=source) from exc
+    raw = values_mod.read_yaml(path, "a smoke file")
     if not isinstance(raw, dict) or not isinstance(raw.get("scenarios"), dict) or not raw["scenarios"]:
         raise InputError("expected a mapping with a non-empty `scenarios` mapping", source=source)
     base = path.resolve().parent

@@ -48,25 +48,38 @@ def _key(key: Any) -> str:
     return key if isinstance(key, str) else str(key)
 
 
+def _yaml_error(exc: yaml.YAMLError, source: str) -> InputError:
+    mark = getattr(exc, "problem_mark", None)
+    where = f"line {mark.line + 1}" if mark else None
+    return InputError(f"not valid YAML: {getattr(exc, 'problem', None) or exc}", source=source, key_path=where)
+
+
 def loads(text: str, *, source: str) -> Any:
     try:
         return _string_keys(yaml.load(text, Loader=HelmLoader))  # noqa: S506 - a safe loader
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark else None
-        raise InputError(f"not valid YAML: {getattr(exc, 'problem', None) or exc}", source=source,
-                         key_path=where) from exc
+        raise _yaml_error(exc, source) from exc
+
+
+def read_yaml(path: Path, what: str, *, string_keys: bool = True) -> Any:
+    """Any YAML input file of the user's, read as helm reads YAML; InputError naming the file otherwise."""
+    if path.is_dir():
+        raise InputError(f"is a directory, expected {what}", source=str(path))
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise InputError(f"cannot read {what}: {exc.strerror}", source=str(path)) from exc
+    if string_keys:
+        return loads(text, source=str(path))
+    try:
+        return yaml.load(text, Loader=HelmLoader)  # noqa: S506 - a safe loader
+    except yaml.YAMLError as exc:
+        raise _yaml_error(exc, str(path)) from exc
 
 
 def load_file(path: Path) -> dict[str, Any]:
     """A values file: a mapping (an empty file is {}), or an InputError naming the file."""
-    if path.is_dir():
-        raise InputError("is a directory, expected a values file", source=str(path))
-    try:
-        text = path.read_text()
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", source=str(path)) from exc
-    data = loads(text, source=str(path))
+    data = read_yaml(path, "a values file")
     if data is None:
         return {}
     if not isinstance(data, dict):

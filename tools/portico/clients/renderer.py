@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
+from portico.clients.helm import DEFAULT_NAMESPACE, DEFAULT_RELEASE
 from portico.errors import ToolError
 from portico.process import Runner, default_runner, tail
 
@@ -21,8 +22,8 @@ class RenderJob:
     id: str
     layers: list[dict[str, Any]]
     kube_version: str | None = None
-    release: str = "release"
-    namespace: str = "default"
+    release: str = DEFAULT_RELEASE
+    namespace: str = DEFAULT_NAMESPACE
     api_versions: tuple[str, ...] = field(default_factory=tuple)
 
     def wire(self) -> str:

@@ -17,14 +17,14 @@ import difflib
 import jinja2
 import jinja2.meta
 import jsonschema
-import yaml
 
 from portico import policy
 from portico.chart import ChartInfo, remote_refs, unknown_key
 from portico.chart import load as load_chart
+from portico.clients.helm import DEFAULT_NAMESPACE, DEFAULT_RELEASE
 from portico.errors import InputError
 from portico.schemas import kubernetes_versions
-from portico.values import HelmLoader
+from portico.values import read_yaml
 
 # Functions a property expectation may call (portico.matrix.properties defines them).
 ASSERT_HELPERS = frozenset({"objects", "all_have", "none_have", "all_equal", "count", "get"})
@@ -119,18 +119,8 @@ def _explain(error: jsonschema.ValidationError) -> str:
 
 
 def _load_yaml(path: Path) -> Any:
-    if path.is_dir():
-        raise InputError("is a directory, expected a matrix file", source=str(path))
-    try:
-        # helm's loader (dates stay strings) without turning keys into strings: a level label
-        # written `off:` must be caught, not silently become "false".
-        return yaml.load(path.read_text(), Loader=HelmLoader)  # noqa: S506 - a safe loader
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", source=str(path)) from exc
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark else None
-        raise InputError(f"not valid YAML: {getattr(exc, 'problem', exc)}", source=str(path), key_path=where) from exc
+    # Keys as written: a level label written `off:` must be caught, not silently become "false".
+    return read_yaml(path, "a matrix file", string_keys=False)
 
 
 def _existing(base: Path, rel: str, source: str, key_path: str) -> Path:
@@ -334,8 +324,8 @@ def load(path: Path) -> Matrix:
     return Matrix(
         path=path,
         chart=chart,
-        release=release.get("name", "release"),
-        namespace=release.get("namespace", "default"),
+        release=release.get("name", DEFAULT_RELEASE),
+        namespace=release.get("namespace", DEFAULT_NAMESPACE),
         values_files=values_files,
         environments=environments,
         axes=tuple(axes),

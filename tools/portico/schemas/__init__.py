@@ -68,16 +68,17 @@ def _wheel_schema_dir(minor: str) -> Path:
     return path
 
 
-def _refs(node: Any) -> Iterator[str]:
+def refs(node: Any) -> Iterator[str]:
+    """Every `$ref` string in a schema."""
     if isinstance(node, dict):
         ref = node.get("$ref")
         if isinstance(ref, str):
             yield ref
         for value in node.values():
-            yield from _refs(value)
+            yield from refs(value)
     elif isinstance(node, list):
         for value in node:
-            yield from _refs(value)
+            yield from refs(value)
 
 
 def _localise(node: Any) -> Any:
@@ -102,7 +103,7 @@ def _def_name(ref: str) -> str | None:
 def make_standalone(kind_schema: dict[str, Any], definitions: dict[str, Any]) -> dict[str, Any]:
     """Copy the transitive closure of referenced definitions into the schema."""
     needed: dict[str, Any] = {}
-    pending = [n for n in map(_def_name, _refs(kind_schema)) if n]
+    pending = [n for n in map(_def_name, refs(kind_schema)) if n]
     while pending:
         name = pending.pop()
         if name in needed:
@@ -110,7 +111,7 @@ def make_standalone(kind_schema: dict[str, Any], definitions: dict[str, Any]) ->
         if name not in definitions:
             raise ToolError(f"schema references unknown definition {name!r}")
         needed[name] = definitions[name]
-        pending.extend(n for n in map(_def_name, _refs(definitions[name])) if n and n not in needed)
+        pending.extend(n for n in map(_def_name, refs(definitions[name])) if n and n not in needed)
     out = _localise(kind_schema)
     out.pop("$id", None)
     if needed:

@@ -79,8 +79,9 @@ def upgrade_check(cluster: Cluster, scenario: str, release: str, namespace: str,
         wait_old_pods_gone(watcher)
         finished = time.monotonic() - gen.t0
         time.sleep(settle)
-        while len(gen.samples) < min_requests and not gen.should_stop():
-            time.sleep(0.5)  # keep the new version under load until the request floor is met
+        # Keep the new version under load until the request floor is met (the generator's own bounds stop it).
+        wait.until(lambda: len(gen.samples) >= min_requests or gen.should_stop(), timeout=max_seconds, interval=0.5,
+                   what=f"the load generator did not reach {min_requests} requests")
     finally:
         run = gen.stop()
         pods = watcher.stop()
