@@ -31,8 +31,8 @@ $(VENV)/.installed: pyproject.toml tools/requirements.lock
 setup: $(VENV)/.installed ## everything the other targets need: `portico setup` (tools, renderer, schemas)
 	@$(PY) -m portico.cli setup
 
-check: lint ## the main job: lint, then the chart's full values matrix rendered, validated and checked
-	$(PY) -m portico.cli matrix $(CHART)/ci/matrix.yaml -o out/matrix \
+check: lint ## the main job: lint, then the chart's full values matrix rendered, validated, admitted and checked
+	$(PY) -m portico.cli matrix $(CHART)/ci/matrix.yaml -o out/matrix --admission \
 	  --junit out/matrix-junit.xml --json out/matrix.json --markdown out/matrix.md
 
 # The cluster comes up before pytest so its build (about 25 minutes cold) prints
@@ -41,8 +41,8 @@ test: setup ## all tests, cluster tests included
 	$(PY) -m portico.cli cluster up
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-test-fast: setup ## tests that need no cluster
-	$(PY) -m pytest -m "not cluster" $(PYTEST_ARGS)
+test-fast: setup ## tests that need no cluster and no local API server
+	$(PY) -m pytest -m "not cluster and not apiserver" $(PYTEST_ARGS)
 
 lint: setup ## helm lint --strict and ct lint on the chart
 	helm lint --strict $(CHART)

@@ -98,6 +98,28 @@ def _manifest_files(paths: list[Path]) -> list[Path]:
     return found
 
 
+def _admit_files(args: argparse.Namespace) -> int:
+    """`validate --admission`: the manifests through a local API server; the number of errors."""
+    from portico import manifests
+    from portico.admission import stage
+    from portico.admission.client import Client
+    from portico.admission.server import LocalAPIServer
+
+    docs = [d for path in _manifest_files(args.paths) for d in manifests.load_all(path.read_text())]
+    with LocalAPIServer() as server:
+        client = Client(server.url, server.token)
+        client.discover()
+        stage.install_crds(client, [*[d for d in docs if d.get("kind") == "CustomResourceDefinition"],
+                                    *stage.catalog_crds()])
+        findings, sent = stage.admit(client, {"files": docs}, {"files": ["files"]}, namespace=args.namespace,
+                                     kubernetes_version="", pod_security=args.pod_security)
+    for f in findings:
+        print(f"admission: {f.severity} {f.rule} {f.object}: {f.message}")
+    errors = sum(1 for f in findings if f.severity != "warning")
+    print(f"admission: {sent} objects, {errors} refused or in breach of Pod Security {args.pod_security}")
+    return errors
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     from portico.schemas import available, kubernetes_versions, validate
 
@@ -105,7 +127,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     for version in versions:
         available(version)
     _manifest_files(args.paths)
-    failed = 0
+    failed = _admit_files(args) if args.admission else 0
     for version in versions:
         result = validate(version, args.paths, skip_kinds=args.skip_kind, extra_locations=args.schema_location)
         for finding in result.invalid:
@@ -144,7 +166,8 @@ def cmd_matrix(args: argparse.Namespace) -> int:
     console = Console(stderr=True)
     renderer = HelmLoopRenderer(matrix.chart, parallel=2) if args.renderer == "helm" else None
     options = Options(upgrade_from=args.upgrade_from, api_versions=tuple(args.api_versions),
-                      schema_locations=tuple(args.schema_location), baseline=args.baseline)
+                      schema_locations=tuple(args.schema_location), baseline=args.baseline,
+                      admission=args.admission, pod_security=args.pod_security)
     with rich_progress(console, enabled=not args.no_progress) as progress:
         result = run(matrix, args.output_dir, shard=args.shard, renderer=renderer, progress=progress,
                      options=options)
@@ -370,6 +393,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--skip-kind", action="append", default=[], help="kind to skip (repeatable)")
     p.add_argument("--schema-location", action="append", default=[], metavar="LOCATION",
                    help="extra kubeconform schema location (an offline directory or file template; repeatable)")
+    p.add_argument("--admission", action="store_true",
+                   help="also send every object to a local kube-apiserver (server-side dry-run)")
+    p.add_argument("--namespace", default=DEFAULT_NAMESPACE, help="namespace for objects that name none")
+    p.add_argument("--pod-security", choices=["privileged", "baseline", "restricted"], default="restricted")
     p.set_defaults(handler=cmd_validate)
 
     p = sub.add_parser("matrix", help="render and validate every values permutation of a matrix file",
@@ -386,6 +413,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_schema_args(p)
     p.add_argument("--baseline", type=_existing_path("baseline file"), default=None,
                    help="known findings, each with a reason: they are reported but do not fail the run")
+    p.add_argument("--admission", action="store_true",
+                   help="send every distinct resource to a real kube-apiserver (local, server-side dry-run)")
+    p.add_argument("--pod-security", choices=["privileged", "baseline", "restricted"], default="restricted",
+                   help="Pod Security level of the namespaces admission uses (default: restricted)")
     p.add_argument("--write-baseline", type=Path, default=None, metavar="FILE",
                    help="write this run's findings as a baseline file (then give each a reason)")
     p.add_argument("--upgrade-from", default=None, metavar="REF",

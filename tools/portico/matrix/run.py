@@ -34,7 +34,7 @@ from portico.renderer import RenderJob, RenderResult, default_renderer
 from portico.results import WARNING_SEVERITY, Finding
 from portico.schemas import crd as crd_schemas
 
-STAGES = ("render", "expectation", "schema", "policy", "deprecation", "upgrade")
+STAGES = ("render", "expectation", "schema", "policy", "deprecation", "admission", "upgrade")
 PROBES = 5  # distinct renders rendered twice to find randomised content
 _PARSE_ERROR = re.compile(r"parse error|function \"[^\"]+\" not defined|unexpected .* in (command|operand)")
 
@@ -99,6 +99,8 @@ class Options:
     api_versions: tuple[str, ...] = ()
     schema_locations: tuple[str, ...] = ()
     baseline: Path | None = None
+    admission: bool = False  # every distinct resource through a real API server (server-side dry-run)
+    pod_security: str = "restricted"
 
 
 def build_jobs(matrix: Matrix, chosen: list[dict[str, str]],
@@ -164,8 +166,8 @@ def _chart_error(error: str) -> bool:
 def run(matrix: Matrix, out_dir: Path, *, shard: tuple[int, int] | None = None, renderer=None,
         progress: Progress = _no_progress, upgrade_from: str | None = None,
         options: Options = Options()) -> MatrixResult:
-    options = Options(upgrade_from or options.upgrade_from, options.api_versions, options.schema_locations,
-                      options.baseline)
+    if upgrade_from:
+        options = replace(options, upgrade_from=upgrade_from)
     return _Pipeline(matrix, OutputDir(out_dir), shard, progress, options).run(renderer)
 
 
@@ -178,6 +180,7 @@ class _Pipeline:
         self.combos_of: dict[str, list[str]] = defaultdict(list)
         self.parsed: dict[str, list[dict]] = {}
         self.masks: set = set()
+        self.admitted = 0
         baseline_path = options.baseline or matrix.baseline
         self.baseline = baseline_mod.load(baseline_path) if baseline_path else []
 
@@ -243,6 +246,10 @@ class _Pipeline:
         t0 = time.monotonic()
         self._policy()
         self._timed("policy", t0)
+        if self.options.admission and self.parsed:
+            t0 = time.monotonic()
+            self._admission()
+            self._timed("admission", t0)
         if self.matrix.properties:
             t0 = time.monotonic()
             self._properties()
@@ -297,6 +304,26 @@ class _Pipeline:
                                              rule.hint, combos, rule.severity))
             advance(1)
 
+    def _admission(self) -> None:
+        from portico.admission import stage
+        from portico.admission.client import Client
+        from portico.admission.server import LocalAPIServer
+        from portico.chart import load as load_chart
+
+        with LocalAPIServer() as server:
+            client = Client(server.url, server.token)
+            client.discover()
+            chart_crds = [*load_chart(self.matrix.chart).crds,
+                          *{json.dumps(d, sort_keys=True, default=str): d for docs in self.parsed.values()
+                            for d in docs if d.get("kind") == "CustomResourceDefinition"}.values()]
+            stage.install_crds(client, [*chart_crds, *stage.catalog_crds()])
+            version = _server_version(client)
+            findings, sent = stage.admit(client, self.parsed, self.combos_of, namespace=self.matrix.namespace,
+                                         kubernetes_version=version, pod_security=self.options.pod_security,
+                                         progress=self.progress)
+        self.findings.extend(findings)
+        self.admitted = sent
+
     def _properties(self) -> None:
         cache: dict[tuple, bool] = {}
         source = str(self.matrix.path)
@@ -328,6 +355,11 @@ class _Pipeline:
             universe = every if f.stage == "render" or f.rule == "expected-rejection" else rendered
             out.append(replace(f, trigger=grouping.trigger(f.combinations, universe)))
         return out
+
+
+def _server_version(client) -> str:
+    info = client.request("GET", "/version").body
+    return f"{info.get('major', '1')}.{str(info.get('minor', '')).rstrip('+')}"
 
 
 def _unique_resources(parsed: dict[str, list[dict]], root: Path) -> tuple[Path, dict[str, list[str]]]:

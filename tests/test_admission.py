@@ -1,0 +1,136 @@
+"""Admission by a real kube-apiserver (etcd and kube-apiserver only, on loopback): what kubeconform passes and the
+API server refuses. Needs the pinned Kubernetes and etcd builds (the offline cluster builds them too)."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+import pytest
+import yaml
+
+from portico import schemas
+from portico.admission import stage
+from portico.admission.client import Client
+from portico.admission.server import LocalAPIServer
+from portico.process import default_runner
+from tests.conftest import FIXTURES
+
+pytestmark = pytest.mark.apiserver
+
+NS = "apps"
+LABELS = {"app": "web"}
+RESTRICTED = {"runAsNonRoot": True, "allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]},
+              "seccompProfile": {"type": "RuntimeDefault"}}
+
+
+@pytest.fixture(scope="module")
+def client():
+    started = time.monotonic()
+    with LocalAPIServer() as server:
+        c = Client(server.url, server.token)
+        c.discover()
+        stage.install_crds(c, stage.catalog_crds())
+        c.startup_seconds = time.monotonic() - started
+        yield c
+
+
+def service(**spec) -> dict:
+    return {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": NS},
+            "spec": {"selector": LABELS, "ports": [{"name": "http", "port": 80}], **spec}}
+
+
+def deployment(security: dict | None) -> dict:
+    container = {"name": "web", "image": "web:1"}
+    if security is not None:
+        container["securityContext"] = security
+    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": NS},
+            "spec": {"selector": {"matchLabels": LABELS}, "template": {"metadata": {"labels": LABELS},
+                                                                       "spec": {"containers": [container]}}}}
+
+
+def route(parent_refs: list[dict]) -> dict:
+    return {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
+            "metadata": {"name": "web", "namespace": NS},
+            "spec": {"parentRefs": parent_refs, "rules": [{"backendRefs": [{"name": "web", "port": 80}]}]}}
+
+
+def admit(client: Client, *docs: dict) -> set[tuple[str, str]]:
+    findings, sent = stage.admit(client, {"r": list(docs)}, {"r": ["combo"]}, namespace=NS, kubernetes_version="1.34")
+    assert sent == len(docs)
+    return {(f.rule, f.kind) for f in findings}
+
+
+def kubeconform_passes(tmp_path, doc: dict) -> None:
+    path = tmp_path / "doc.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    assert schemas.validate("1.34", [path]).invalid == (), "the control must pass kubeconform"
+
+
+def test_the_server_starts_quickly(client):
+    assert client.startup_seconds < 60  # seconds warm; docs/benchmarks.md has the figure
+
+
+def test_a_clean_service_and_a_restricted_deployment_are_admitted(client):
+    assert admit(client, service(), deployment(RESTRICTED)) == set()
+
+
+@pytest.mark.parametrize("bad", [
+    {"externalTrafficPolicy": "Local"},                                       # only for externally reachable types
+    {"ports": [{"name": "http", "port": 80, "nodePort": 30080}]},            # a nodePort on a ClusterIP
+    {"ports": [{"name": "http", "port": 80}, {"name": "http", "port": 81}]},  # duplicate port names
+], ids=["externalTrafficPolicy-on-ClusterIP", "nodePort-on-ClusterIP", "duplicate-port-names"])
+def test_service_rules_kubeconform_cannot_see(client, tmp_path, bad):
+    doc = service(**bad)
+    kubeconform_passes(tmp_path, doc)
+    assert ("admission/rejected", "Service") in admit(client, doc)
+
+
+def test_cel_validation_of_a_crd(client, tmp_path):
+    """Gateway API: two parentRefs to the same Gateway need a sectionName or port (a CEL rule)."""
+    doc = route([{"name": "gw"}, {"name": "gw"}])
+    kubeconform_passes(tmp_path, doc)
+    assert ("admission/rejected", "HTTPRoute") in admit(client, doc)
+    assert admit(client, route([{"name": "gw", "sectionName": "http"}, {"name": "gw", "sectionName": "https"}])) == set()
+
+
+def test_pod_security_of_the_namespace(client, tmp_path):
+    doc = deployment(None)
+    kubeconform_passes(tmp_path, doc)
+    assert ("admission/pod-security", "Deployment") in admit(client, doc)
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "test", "namespace": NS},
+           "spec": {"containers": [{"name": "t", "image": "t:1"}]}}
+    assert ("admission/rejected", "Pod") in admit(client, pod)  # enforce refuses bare pods
+
+
+def test_an_unserved_kind_is_named(client):
+    widget = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w", "namespace": NS}}
+    assert ("admission/not-served", "Widget") in admit(client, widget)
+
+
+def test_speed(client):
+    docs = [service() | {"metadata": {"name": f"web-{i}", "namespace": NS}} for i in range(400)]
+    started = time.monotonic()
+    admit(client, *docs)
+    rate = len(docs) / (time.monotonic() - started)
+    print(f"admission: {rate:.0f} objects/s")
+    assert rate > 0
+
+
+def test_matrix_admission_finds_what_only_the_server_sees(tmp_path):
+    """The tiny fixture chart with an axis that sets externalTrafficPolicy on its ClusterIP Service."""
+    matrix = tmp_path / "m.yaml"
+    matrix.write_text(yaml.safe_dump({
+        "chart": str(FIXTURES / "charts" / "tiny"), "release": {"name": "tiny", "namespace": "apps"},
+        "axes": {"bug": {"path": "bug", "values": ["none", "external-traffic-policy"]}},
+        "validate": {"kubernetesVersions": ["1.34"]}}))
+    done = default_runner().run([sys.executable, "-m", "portico.cli", "matrix", str(matrix), "-o", str(tmp_path / "o"),
+                                 "--no-progress", "--json", str(tmp_path / "r.json"), "--admission",
+                                 "--pod-security", "baseline"], check=False, timeout=600)
+    report = json.loads((tmp_path / "r.json").read_text())
+    rejected = [f for f in report["findings"] if f["rule"] == "admission/rejected"]
+    assert done.returncode == 1, done.stderr
+    assert rejected and rejected[0]["kind"] == "Service" and dict(rejected[0]["trigger"]) == {
+        "bug": "external-traffic-policy"}
+    assert not [f for f in report["findings"] if f["stage"] == "schema"], "kubeconform passes it"

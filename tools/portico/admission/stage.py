@@ -1,0 +1,152 @@
+"""Admission: every distinct resource sent to a real API server with server-side dry-run.
+
+What kubeconform's schemas cannot see, the API server checks: Service rules
+(externalTrafficPolicy on a ClusterIP, nodePorts out of range, duplicate port
+names), CEL validations of CRDs (Gateway API routes), defaulting, and Pod
+Security admission of the namespace (restricted by default: its "would violate"
+warnings for workloads, refusals for bare Pods such as helm test hooks).
+
+Before the dry-run the server gets the pinned CRD catalog (Gateway API,
+prometheus-operator, VPA, OpenShift Route), the chart's own CRDs, and the
+namespaces the objects live in, labelled with the Pod Security level.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable
+
+import yaml
+
+from portico import wait
+from portico.admission.client import Answer, Client
+from portico.errors import ToolError
+from portico.results import ERROR_SEVERITY, WARNING_SEVERITY, Finding
+from portico.schemas import crd as crd_schemas
+from portico.toolchain.gomod import module_dir
+from portico.toolchain.pins import load_versions
+from portico.values import HelmLoader
+
+WORKERS = 8
+POD_SECURITY_LEVELS = ("privileged", "baseline", "restricted")
+
+
+@dataclass(frozen=True)
+class Rejection:
+    rule: str
+    message: str
+    severity: str
+    hint: str
+
+
+def catalog_crds() -> list[dict]:
+    """The pinned CRDs portico validates against offline, as manifests for the server."""
+    versions = load_versions()
+    docs: list[dict] = []
+    for source in crd_schemas.CRD_SOURCES:
+        expected = versions[source.sum_key] if source.sum_key else None
+        root = module_dir(source.module, versions[source.version_key], expected_sum=expected)
+        for pattern in source.files:
+            for path in sorted(root.glob(pattern)):
+                docs += [d for d in yaml.load_all(path.read_text(), Loader=HelmLoader)  # noqa: S506
+                         if isinstance(d, dict) and d.get("kind") == "CustomResourceDefinition"]
+    return docs
+
+
+def _established(client: Client, name: str) -> bool:
+    answer = client.request("GET", f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}")
+    conditions = (answer.body.get("status") or {}).get("conditions") or []
+    return any(c.get("type") == "Established" and c.get("status") == "True" for c in conditions)
+
+
+def install_crds(client: Client, crds: Iterable[dict]) -> None:
+    """Create the CRDs (the chart's first: they win over the catalog's), wait until served, rediscover."""
+    names = []
+    for doc in crds:
+        answer = client.create(doc, None, dry_run=False)
+        if answer.ok:
+            names.append((doc.get("metadata") or {}).get("name"))
+        elif answer.status != 409:  # already there: the chart's own came first
+            raise ToolError(f"the API server refused CustomResourceDefinition "
+                            f"{(doc.get('metadata') or {}).get('name')}: {answer.message}")
+    for name in names:
+        wait.until(lambda n=name: _established(client, n), timeout=60, interval=0.2,
+                   what=f"CustomResourceDefinition {name} was not established")
+    client.discover()
+
+
+def ensure_namespace(client: Client, name: str, pod_security: str) -> None:
+    labels = {f"pod-security.kubernetes.io/{mode}": pod_security for mode in ("enforce", "warn", "audit")}
+    answer = client.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels}},
+                           None, dry_run=False)
+    if not answer.ok and answer.status != 409:
+        raise ToolError(f"the API server refused namespace {name}: {answer.message}")
+
+
+def judge(answer: Answer) -> list[Rejection]:
+    out = []
+    if answer.status == 404 and answer.body.get("reason") == "NotFound" and "does not serve" in answer.message:
+        out.append(Rejection("admission/not-served", answer.message, WARNING_SEVERITY,
+                             "install its CRD first, or pass its schema to the matrix (validate.schemaLocations)"))
+    elif not answer.ok and answer.status != 409:  # 409: an object portico itself created (a namespace)
+        fields = ", ".join(answer.fields)
+        out.append(Rejection("admission/rejected", f"{answer.body.get('reason', answer.status)}: {answer.message}",
+                             ERROR_SEVERITY, f"the API server refuses it{f' (fields: {fields})' if fields else ''}"))
+    for warning in answer.warnings:
+        if "PodSecurity" in warning:
+            out.append(Rejection("admission/pod-security", warning, ERROR_SEVERITY,
+                                 "a namespace enforcing this Pod Security level refuses the pods"))
+        else:
+            out.append(Rejection("admission/warning", warning, WARNING_SEVERITY, "the API server warns about it"))
+    return out
+
+
+def _digest(doc: dict) -> str:
+    return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()[:20]
+
+
+def admit(client: Client, renders: dict[str, list[dict]], combos_of: dict[str, list[str]], *, namespace: str,
+          kubernetes_version: str, pod_security: str = "restricted",
+          progress: Callable[[str, int], Callable[[int], None]] | None = None) -> tuple[list[Finding], int]:
+    """Dry-run every distinct resource of every render; (findings, objects sent)."""
+    unique: dict[str, dict] = {}
+    renders_of: dict[str, list[str]] = {}
+    for render, docs in renders.items():
+        for doc in docs:
+            if doc.get("kind") == "CustomResourceDefinition":
+                continue  # installed for real beforehand
+            key = _digest(doc)
+            unique.setdefault(key, doc)
+            renders_of.setdefault(key, []).append(render)
+    for ns in sorted({str((d.get("metadata") or {}).get("namespace") or namespace) for d in unique.values()}):
+        ensure_namespace(client, ns, pod_security)
+    # Pods need their ServiceAccount to exist (there is no controller-manager to make `default`, and a
+    # dry-run creates nothing): make the default ones and the chart's own for real first.
+    accounts = {(str((d.get("metadata") or {}).get("namespace") or namespace), str((d.get("metadata") or {}).get("name")))
+                for d in unique.values() if d.get("kind") == "ServiceAccount"}
+    accounts |= {(str((d.get("metadata") or {}).get("namespace") or namespace), "default") for d in unique.values()}
+    for ns, name in sorted(accounts):
+        client.create({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": name, "namespace": ns}},
+                      ns, dry_run=False)
+    advance = (progress or (lambda _s, _n: (lambda _k: None)))("admission", len(unique))
+
+    def send(item: tuple[str, dict]) -> tuple[str, list[Rejection]]:
+        key, doc = item
+        meta = doc.get("metadata") or {}
+        answer = client.create(doc, str(meta.get("namespace") or namespace), dry_run=True)
+        advance(1)
+        return key, judge(answer)
+
+    findings = []
+    with ThreadPoolExecutor(WORKERS) as pool:
+        for key, rejections in pool.map(send, unique.items()):
+            doc = unique[key]
+            combos = tuple(c for r in renders_of[key] for c in combos_of.get(r, []))
+            for r in rejections:
+                findings.append(Finding("admission", r.rule, r.message, str(doc.get("kind", "")),
+                                        str((doc.get("metadata") or {}).get("name", "")), kubernetes_version, r.hint,
+                                        combos, r.severity))
+    return findings, len(unique)
