@@ -1,4 +1,4 @@
-"""The harness on real public charts (../shared/corpus): every corpus matrix runs clean, first time.
+"""The harness on real public charts (../shared/corpus): every corpus matrix runs clean, first time, admission included.
 
 "Clean" means: no crash, no traceback, at least 200 combinations, and every
 finding either gone (a false alarm fixed in portico) or in the chart's baseline
@@ -31,9 +31,11 @@ def test_every_corpus_chart_has_a_matrix():
     assert charts and {m.stem for m in MATRICES} == charts
 
 
+@pytest.mark.apiserver
 @pytest.mark.parametrize("path", MATRICES, ids=lambda p: p.stem)
 def test_corpus_matrix_runs_clean(path, tmp_path):
-    done = matrix(path, tmp_path)
+    """Schemas, policy and admission by a real API server (restricted Pod Security)."""
+    done = matrix(path, tmp_path, "--admission")
     assert "Traceback" not in str(done.stderr), done.stderr
     report = json.loads((tmp_path / "r.json").read_text())
     assert done.returncode == 0, "\n".join(f"{f['rule']} {f['kind']}/{f['name']}: {f['message']}"

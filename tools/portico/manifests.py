@@ -46,6 +46,17 @@ def write_output(docs: list[dict], target: OutputDir) -> int:
     return count
 
 
+def flatten(docs: list[dict]) -> list[dict]:
+    """`kind: List` documents as their items, as helm (and kubectl) apply them."""
+    out = []
+    for doc in docs:
+        if doc.get("kind") == "List" and isinstance(doc.get("items"), list):
+            out += [item for item in doc["items"] if isinstance(item, dict)]
+        else:
+            out.append(doc)
+    return out
+
+
 def load_all(text: str) -> list[dict]:
     """The mapping documents of a multi-document YAML stream."""
     return [d for d in yaml.load_all(text, Loader=_LOADER) if isinstance(d, dict)]

@@ -91,8 +91,13 @@ def _containers(doc: Doc, init: bool = True) -> list[dict]:
     return [c for c in found if isinstance(c, dict)]
 
 
+# Labels controllers put on pods that no pod template carries (a Service per StatefulSet replica selects them).
+CONTROLLER_LABELS = ("statefulset.kubernetes.io/pod-name", "apps.kubernetes.io/pod-index", "pod-template-hash",
+                     "controller-revision-hash", "pod-template-generation")
+
+
 def _selects(selector: Any, labels: dict) -> bool:
-    selector = _map(selector)
+    selector = {k: v for k, v in _map(selector).items() if k not in CONTROLLER_LABELS}
     return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
 
 
@@ -116,6 +121,10 @@ class Render:
     """The parsed objects of one render, indexed for the rules."""
 
     def __init__(self, docs: list[Any]):
+        docs = [d for d in docs if isinstance(d, dict)]
+        # `kind: List` documents count as their items, as helm applies them.
+        docs = [i for d in docs for i in ((d.get("items") if isinstance(d.get("items"), list) else [])
+                                          if d.get("kind") == "List" else [d])]
         self.docs = [d for d in docs if isinstance(d, dict) and isinstance(d.get("kind"), str)]
 
     def of(self, *kinds: str) -> list[Doc]:

@@ -86,7 +86,9 @@ class LocalAPIServer:
              str(api_port), "--cert-dir", self.tmp / "certs", "--token-auth-file", self.tmp / "tokens.csv",
              "--authorization-mode", "AlwaysAllow", "--service-account-key-file", pub,
              "--service-account-signing-key-file", key, "--service-account-issuer", "https://portico.local",
-             "--service-cluster-ip-range", "10.96.0.0/16", "--enable-priority-and-fairness=false"],
+             "--service-cluster-ip-range", "10.96.0.0/16", "--enable-priority-and-fairness=false",
+             # As kubeadm (and kind) clusters run: privileged pods are a Pod Security question, not a server one.
+             "--allow-privileged=true"],
             stderr_to=log_file("admission-apiserver")))
         self.url = f"https://127.0.0.1:{api_port}"
         from portico.admission.client import Client

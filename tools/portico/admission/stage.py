@@ -21,7 +21,7 @@ from typing import Any, Callable, Iterable
 
 import yaml
 
-from portico import wait
+from portico import manifests, wait
 from portico.admission.client import Answer, Client
 from portico.errors import ToolError
 from portico.results import ERROR_SEVERITY, WARNING_SEVERITY, Finding
@@ -115,7 +115,7 @@ def admit(client: Client, renders: dict[str, list[dict]], combos_of: dict[str, l
     unique: dict[str, dict] = {}
     renders_of: dict[str, list[str]] = {}
     for render, docs in renders.items():
-        for doc in docs:
+        for doc in manifests.flatten(docs):
             if doc.get("kind") == "CustomResourceDefinition":
                 continue  # installed for real beforehand
             key = _digest(doc)
