@@ -94,6 +94,8 @@ CASES = {
                                                ["--kube-version", "1.12"]),
     "matrix: template syntax error": (lambda t: ["matrix", matrix_file(t, chart=_broken_chart(t), axes={
         "x": {"path": "x", "values": [1], "newKey": True}})], ["parse error"]),
+    "matrix: values schema with a remote $ref": (lambda t: ["matrix", matrix_file(t, chart=_remote_ref_chart(t))],
+                                                  ["https://example.com/common.json", "relative"]),
     "matrix: unknown snippet key": (lambda t: ["matrix", matrix_file(t, axes={"a": {"snippets": {"one": {
         "selectorLable": "x"}}}})], ["axes.a.snippets.one", "selectorLabel"]),
     # smoke and upgrade-check (argument and file checks happen before any cluster is touched)
@@ -123,6 +125,15 @@ def _broken_chart(tmp: Path) -> str:
     (root / "Chart.yaml").write_text("apiVersion: v2\nname: broken\nversion: 0.1.0\n")
     (root / "values.yaml").write_text("x: 1\n")
     (root / "templates" / "cm.yaml").write_text("kind: ConfigMap\n{{ if .Values.x }\n")
+    return str(root)
+
+
+def _remote_ref_chart(tmp: Path) -> str:
+    root = tmp / "remote-ref"
+    (root / "templates").mkdir(parents=True, exist_ok=True)
+    (root / "Chart.yaml").write_text("apiVersion: v2\nname: remote-ref\nversion: 0.1.0\n")
+    (root / "values.yaml").write_text("bug: none\n")
+    (root / "values.schema.json").write_text('{"properties": {"bug": {"$ref": "https://example.com/common.json"}}}')
     return str(root)
 
 

@@ -1,4 +1,4 @@
-"""helm (4, the default, and 3): template, install/upgrade, test, uninstall, lint."""
+"""helm (4, the default, and 3): template, install/upgrade, test, uninstall."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any, Sequence
 
 from portico import values as values_mod
 from portico.errors import PorticoError
-from portico.process import CommandError, Runner, default_runner
+from portico.process import Runner, default_runner
 from portico.toolchain.locate import tool_path, tools_path_prefix
 
 DEFAULT_RELEASE = "release"
@@ -109,20 +109,6 @@ class Helm:
 
     def uninstall(self, release: str, namespace: str, wait: bool = True) -> None:
         self.run("uninstall", release, "--namespace", namespace, *(["--wait"] if wait else []))
-
-    def rollback(self, release: str, namespace: str, revision: int | None = None, wait: bool = True) -> None:
-        self.run("rollback", release, *([str(revision)] if revision else []), "--namespace", namespace,
-                 *(["--wait"] if wait else []))
-
-    def lint(self, chart: Path, *, strict: bool = True, values_files: Sequence[Path] = ()) -> tuple[bool, str]:
-        """(passed, output): helm lint exits 1 for findings, anything else is a crash."""
-        args = ["lint", str(chart), *(["--strict"] if strict else [])]
-        for path in values_files:
-            args += ["--values", str(path)]
-        done = self.run(*args, check=False)
-        if done.returncode not in (0, 1):
-            raise CommandError(done.args, done.returncode, done.stderr, summary="helm lint")
-        return done.ok, f"{done.stdout}{done.stderr}"
 
 
 def _seconds(duration: str) -> float:
