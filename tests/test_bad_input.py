@@ -96,6 +96,10 @@ CASES = {
         "x": {"path": "x", "values": [1], "newKey": True}})], ["parse error"]),
     "matrix: values schema with a remote $ref": (lambda t: ["matrix", matrix_file(t, chart=_remote_ref_chart(t))],
                                                   ["https://example.com/common.json", "relative"]),
+    "matrix: kubeconfig with an exec plugin": (lambda t: ["matrix", matrix_file(t), "--admission-kubeconfig", write(
+        t, "kc.yaml", "current-context: c\ncontexts: [{name: c, context: {cluster: k, user: u}}]\n"
+                      "clusters: [{name: k, cluster: {server: 'https://127.0.0.1:1'}}]\n"
+                      "users: [{name: u, user: {exec: {command: aws}}}]\n")], ["kc.yaml", "users.u", "exec"]),
     "matrix: unknown snippet key": (lambda t: ["matrix", matrix_file(t, axes={"a": {"snippets": {"one": {
         "selectorLable": "x"}}}})], ["axes.a.snippets.one", "selectorLabel"]),
     # smoke and upgrade-check (argument and file checks happen before any cluster is touched)

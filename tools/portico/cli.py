@@ -167,7 +167,8 @@ def cmd_matrix(args: argparse.Namespace) -> int:
     renderer = HelmLoopRenderer(matrix.chart, parallel=2) if args.renderer == "helm" else None
     options = Options(upgrade_from=args.upgrade_from, api_versions=tuple(args.api_versions),
                       schema_locations=tuple(args.schema_location), baseline=args.baseline,
-                      admission=args.admission, pod_security=args.pod_security)
+                      admission=args.admission, pod_security=args.pod_security,
+                      admission_kubeconfig=args.admission_kubeconfig)
     with rich_progress(console, enabled=not args.no_progress) as progress:
         result = run(matrix, args.output_dir, shard=args.shard, renderer=renderer, progress=progress,
                      options=options)
@@ -417,6 +418,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="send every distinct resource to a real kube-apiserver (local, server-side dry-run)")
     p.add_argument("--pod-security", choices=["privileged", "baseline", "restricted"], default="restricted",
                    help="Pod Security level of the namespaces admission uses (default: restricted)")
+    p.add_argument("--admission-kubeconfig", type=_existing_path("kubeconfig"), default=None, metavar="KUBECONFIG",
+                   help="admission by that cluster's API server instead of a local one (dry-run; nothing is created: "
+                        "the namespaces must exist there)")
     p.add_argument("--write-baseline", type=Path, default=None, metavar="FILE",
                    help="write this run's findings as a baseline file (then give each a reason)")
     p.add_argument("--upgrade-from", default=None, metavar="REF",

@@ -11,6 +11,7 @@ import json
 import ssl
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -57,27 +58,42 @@ def _warnings(header_values: list[str]) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _loopback_context() -> ssl.SSLContext:
+    context = ssl.create_default_context()
+    # The server is this process's own, on loopback, with a certificate it made itself.
+    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+    return context
+
+
 @dataclass
 class Client:
     url: str
-    token: str
+    token: str | None = None
     timeout: float = 30
+    context: ssl.SSLContext = field(default_factory=_loopback_context, repr=False)
     _local: threading.local = field(default_factory=threading.local, repr=False)
     resources: dict[tuple[str, str], Resource] = field(default_factory=dict)
+
+    @classmethod
+    def from_kubeconfig(cls, path: Path) -> "Client":
+        """The current context of a kubeconfig: its server, CA, and a token or client certificate."""
+        from portico.admission.kubeconfig import connection
+
+        url, token, context = connection(path)
+        return cls(url, token, context=context)
 
     def _connection(self) -> http.client.HTTPSConnection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
             parts = urlsplit(self.url)
-            context = ssl.create_default_context()
-            # The server is this process's own, on loopback, with a certificate it made itself.
-            context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
-            conn = http.client.HTTPSConnection(parts.hostname, parts.port, timeout=self.timeout, context=context)
+            conn = http.client.HTTPSConnection(parts.hostname, parts.port, timeout=self.timeout, context=self.context)
             self._local.conn = conn
         return conn
 
     def request(self, method: str, path: str, body: dict | None = None) -> Answer:
-        headers = {"Authorization": f"Bearer {self.token}", "Accept": "application/json"}
+        headers = {"Accept": "application/json"}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
         payload = None
         if body is not None:
             payload = json.dumps(body, default=str).encode()

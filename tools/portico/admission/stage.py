@@ -109,9 +109,13 @@ def _digest(doc: dict) -> str:
 
 
 def admit(client: Client, renders: dict[str, list[dict]], combos_of: dict[str, list[str]], *, namespace: str,
-          kubernetes_version: str, pod_security: str = "restricted",
+          kubernetes_version: str, pod_security: str = "restricted", prepare: bool = True,
           progress: Callable[[str, int], Callable[[int], None]] | None = None) -> tuple[list[Finding], int]:
-    """Dry-run every distinct resource of every render; (findings, objects sent)."""
+    """Dry-run every distinct resource of every render; (findings, objects sent).
+
+    `prepare` creates the namespaces and ServiceAccounts first (the local server); on a user's cluster
+    nothing is created (`--admission-kubeconfig`).
+    """
     unique: dict[str, dict] = {}
     renders_of: dict[str, list[str]] = {}
     for render, docs in renders.items():
@@ -121,16 +125,8 @@ def admit(client: Client, renders: dict[str, list[dict]], combos_of: dict[str, l
             key = _digest(doc)
             unique.setdefault(key, doc)
             renders_of.setdefault(key, []).append(render)
-    for ns in sorted({str((d.get("metadata") or {}).get("namespace") or namespace) for d in unique.values()}):
-        ensure_namespace(client, ns, pod_security)
-    # Pods need their ServiceAccount to exist (there is no controller-manager to make `default`, and a
-    # dry-run creates nothing): make the default ones and the chart's own for real first.
-    accounts = {(str((d.get("metadata") or {}).get("namespace") or namespace), str((d.get("metadata") or {}).get("name")))
-                for d in unique.values() if d.get("kind") == "ServiceAccount"}
-    accounts |= {(str((d.get("metadata") or {}).get("namespace") or namespace), "default") for d in unique.values()}
-    for ns, name in sorted(accounts):
-        client.create({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": name, "namespace": ns}},
-                      ns, dry_run=False)
+    if prepare:
+        _prepare(client, unique.values(), namespace, pod_security)
     advance = (progress or (lambda _s, _n: (lambda _k: None)))("admission", len(unique))
 
     def send(item: tuple[str, dict]) -> tuple[str, list[Rejection]]:
@@ -150,3 +146,17 @@ def admit(client: Client, renders: dict[str, list[dict]], combos_of: dict[str, l
                                         str((doc.get("metadata") or {}).get("name", "")), kubernetes_version, r.hint,
                                         combos, r.severity))
     return findings, len(unique)
+
+
+def _prepare(client: Client, docs: Iterable[dict], namespace: str, pod_security: str) -> None:
+    docs = list(docs)
+    for ns in sorted({str((d.get("metadata") or {}).get("namespace") or namespace) for d in docs}):
+        ensure_namespace(client, ns, pod_security)
+    # Pods need their ServiceAccount to exist (there is no controller-manager to make `default`, and a
+    # dry-run creates nothing): make the default ones and the chart's own for real first.
+    accounts = {(str((d.get("metadata") or {}).get("namespace") or namespace), str((d.get("metadata") or {}).get("name")))
+                for d in docs if d.get("kind") == "ServiceAccount"}
+    accounts |= {(str((d.get("metadata") or {}).get("namespace") or namespace), "default") for d in docs}
+    for ns, name in sorted(accounts):
+        client.create({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": name, "namespace": ns}},
+                      ns, dry_run=False)

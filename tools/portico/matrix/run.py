@@ -101,6 +101,7 @@ class Options:
     baseline: Path | None = None
     admission: bool = False  # every distinct resource through a real API server (server-side dry-run)
     pod_security: str = "restricted"
+    admission_kubeconfig: Path | None = None  # that cluster instead of a local server; nothing is created there
 
 
 def build_jobs(matrix: Matrix, chosen: list[dict[str, str]],
@@ -246,7 +247,7 @@ class _Pipeline:
         t0 = time.monotonic()
         self._policy()
         self._timed("policy", t0)
-        if self.options.admission and self.parsed:
+        if (self.options.admission or self.options.admission_kubeconfig) and self.parsed:
             t0 = time.monotonic()
             self._admission()
             self._timed("admission", t0)
@@ -310,6 +311,14 @@ class _Pipeline:
         from portico.admission.server import LocalAPIServer
         from portico.chart import load as load_chart
 
+        if self.options.admission_kubeconfig is not None:
+            client = Client.from_kubeconfig(self.options.admission_kubeconfig)
+            client.discover()
+            findings, self.admitted = stage.admit(client, self.parsed, self.combos_of, namespace=self.matrix.namespace,
+                                                  kubernetes_version=_server_version(client), prepare=False,
+                                                  progress=self.progress)
+            self.findings.extend(findings)
+            return
         with LocalAPIServer() as server:
             client = Client(server.url, server.token)
             client.discover()
