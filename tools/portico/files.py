@@ -51,7 +51,9 @@ class OutputDir:
     def staging(self) -> Path:
         """A fresh directory to build the content in (same file system, so moves are renames)."""
         parent = self.path.parent
+        missing = [p for p in (parent, *parent.parents) if not p.exists()]
         parent.mkdir(parents=True, exist_ok=True)
+        self._created = missing  # removed again by discard(), when they stay empty
         return Path(tempfile.mkdtemp(prefix=f".{self.path.name or 'out'}.portico-partial-", dir=parent))
 
     def commit(self, staging: Path) -> Path:
@@ -69,6 +71,10 @@ class OutputDir:
         staging.rmdir()
         return self.path
 
-    @staticmethod
-    def discard(staging: Path) -> None:
+    def discard(self, staging: Path) -> None:
         shutil.rmtree(staging, ignore_errors=True)
+        for directory in getattr(self, "_created", []):
+            try:
+                directory.rmdir()
+            except OSError:
+                break

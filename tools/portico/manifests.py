@@ -40,7 +40,7 @@ def write_output(docs: list[dict], target: OutputDir) -> int:
     try:
         count = len(write_resources(docs, staging))
     except BaseException:
-        OutputDir.discard(staging)
+        target.discard(staging)
         raise
     target.commit(staging)
     return count

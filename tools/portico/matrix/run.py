@@ -182,6 +182,10 @@ class _Pipeline:
         self.parsed: dict[str, list[dict]] = {}
         self.masks: set = set()
         self.admitted = 0
+        if options.admission_kubeconfig is not None:
+            from portico.admission.kubeconfig import connection
+
+            connection(options.admission_kubeconfig)  # a bad kubeconfig is an input error before any work
         baseline_path = options.baseline or matrix.baseline
         self.baseline = baseline_mod.load(baseline_path) if baseline_path else []
 
@@ -217,7 +221,7 @@ class _Pipeline:
             resources, validations = self._stages(staging, previous)
             out_dir = self.target.commit(staging)
         except BaseException:
-            OutputDir.discard(staging)
+            self.target.discard(staging)
             raise
         self.timings["total"] = time.monotonic() - started
         fresh, known, stale = baseline_mod.split(self._grouped(), self.baseline)
