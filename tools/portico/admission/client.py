@@ -90,14 +90,15 @@ class Client:
             self._local.conn = conn
         return conn
 
-    def request(self, method: str, path: str, body: dict | None = None) -> Answer:
+    def request(self, method: str, path: str, body: dict | None = None,
+                content_type: str = "application/json") -> Answer:
         headers = {"Accept": "application/json"}
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
         payload = None
         if body is not None:
             payload = json.dumps(body, default=str).encode()
-            headers["Content-Type"] = "application/json"
+            headers["Content-Type"] = content_type
         for attempt in (1, 2):
             conn = self._connection()
             try:
@@ -144,3 +145,14 @@ class Client:
                                 "reason": "NotFound"})
         query = "?fieldValidation=Strict&fieldManager=portico" + ("&dryRun=All" if dry_run else "")
         return self.request("POST", res.path(namespace if res.namespaced else None) + query, doc)
+
+    def apply(self, doc: dict, namespace: str | None, *, dry_run: bool) -> Answer:
+        """Server-side apply, as Helm 4 upgrades: the server merges, defaults and checks immutable fields."""
+        res = self.resource(str(doc.get("apiVersion")), str(doc.get("kind")))
+        if res is None:
+            return Answer(404, {"message": f"the server does not serve {doc.get('apiVersion')} {doc.get('kind')}",
+                                "reason": "NotFound"})
+        name = (doc.get("metadata") or {}).get("name")
+        query = "?fieldValidation=Strict&fieldManager=helm&force=true" + ("&dryRun=All" if dry_run else "")
+        return self.request("PATCH", f"{res.path(namespace if res.namespaced else None)}/{name}{query}", doc,
+                            content_type="application/apply-patch+yaml")

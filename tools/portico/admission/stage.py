@@ -160,3 +160,56 @@ def _prepare(client: Client, docs: Iterable[dict], namespace: str, pod_security:
     for ns, name in sorted(accounts):
         client.create({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": name, "namespace": ns}},
                       ns, dry_run=False)
+
+
+@dataclass(frozen=True)
+class UpgradePath:
+    """One previous render and the current render the same values give, and the combinations that take it."""
+
+    old: list[dict]
+    new: list[dict]
+    combinations: tuple[str, ...]
+
+
+def admit_upgrades(client: Client, paths: list[UpgradePath], *, label: str,
+                   kubernetes_version: str) -> list[Finding]:
+    """Create each previous release for real in a namespace of its own, then server-side apply the new objects
+    with dry-run, as `helm upgrade` would: immutable fields and other update rules are the server's to judge."""
+    findings = []
+
+    def one(item: tuple[int, UpgradePath]) -> list[Finding]:
+        index, path = item
+        namespace = f"portico-upgrade-{index}"
+        ensure_namespace(client, namespace, "privileged")  # the previous release as it was; Pod Security is judged above
+        old = {(d.get("kind"), (d.get("metadata") or {}).get("name")): d for d in manifests.flatten(path.old)}
+        for doc in old.values():
+            res = client.resource(str(doc.get("apiVersion")), str(doc.get("kind")))
+            if res is not None and res.namespaced and doc.get("kind") != "CustomResourceDefinition":
+                client.create(_in(doc, namespace), namespace, dry_run=False)
+        out = []
+        for doc in manifests.flatten(path.new):
+            key = (doc.get("kind"), (doc.get("metadata") or {}).get("name"))
+            res = client.resource(str(doc.get("apiVersion")), str(doc.get("kind")))
+            if key not in old or res is None or not res.namespaced:
+                continue
+            answer = client.apply(_in(doc, namespace), namespace, dry_run=True)
+            if not answer.ok:
+                fields = ", ".join(answer.fields)
+                out.append(Finding("admission", "admission/upgrade-rejected",
+                                   f"from {label}: {answer.body.get('reason', answer.status)}: {answer.message}",
+                                   str(doc.get("kind", "")), str(key[1] or ""), kubernetes_version,
+                                   f"helm upgrade fails here{f' (fields: {fields})' if fields else ''}: keep the "
+                                   f"field, or document a migration and bump the major version",
+                                   path.combinations, ERROR_SEVERITY))
+        return out
+
+    with ThreadPoolExecutor(WORKERS) as pool:
+        for found in pool.map(one, enumerate(paths)):
+            findings += found
+    return findings
+
+
+def _in(doc: dict, namespace: str) -> dict:
+    meta = {**(doc.get("metadata") or {}), "namespace": namespace}
+    meta.pop("resourceVersion", None)
+    return {**doc, "metadata": meta}

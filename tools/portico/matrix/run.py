@@ -251,6 +251,13 @@ class _Pipeline:
         t0 = time.monotonic()
         self._policy()
         self._timed("policy", t0)
+        if previous is not None:
+            t0 = time.monotonic()
+            found, self.upgrade_paths = _upgrade_findings(previous, self.jobs, self.results, self.parsed,
+                                                          self.progress)
+            self.findings.extend(found)
+            self.upgrade_label = previous.label
+            self._timed("upgrade", t0)
         if (self.options.admission or self.options.admission_kubeconfig) and self.parsed:
             t0 = time.monotonic()
             self._admission()
@@ -259,10 +266,6 @@ class _Pipeline:
             t0 = time.monotonic()
             self._properties()
             self._timed("properties", t0)
-        if previous is not None:
-            t0 = time.monotonic()
-            self.findings.extend(_upgrade_findings(previous, self.jobs, self.results, self.parsed, self.progress))
-            self._timed("upgrade", t0)
         return resources, validations
 
     def _schemas(self, renders: Path) -> int:
@@ -334,6 +337,9 @@ class _Pipeline:
             findings, sent = stage.admit(client, self.parsed, self.combos_of, namespace=self.matrix.namespace,
                                          kubernetes_version=version, pod_security=self.options.pod_security,
                                          progress=self.progress)
+            if self.upgrade_paths:
+                findings += stage.admit_upgrades(client, self.upgrade_paths, label=self.upgrade_label,
+                                                 kubernetes_version=version)
         self.findings.extend(findings)
         self.admitted = sent
 
@@ -433,7 +439,7 @@ def _write(root: Path, matrix: Matrix, results: list[ComboResult], jobs: list[Re
 
 
 def _upgrade_findings(previous: upgrade_safety.PreviousChart, jobs: list[RenderJob], results: list[ComboResult],
-                      parsed: dict[str, list], progress: Progress) -> list[Finding]:
+                      parsed: dict[str, list], progress: Progress) -> tuple[list[Finding], list]:
     rendered_old = _render_all(default_renderer(previous.path), jobs, progress, "upgrade")
     grouped: dict[tuple[str, str], list[str]] = defaultdict(list)
     old_docs: dict[str, list] = {}
@@ -445,10 +451,13 @@ def _upgrade_findings(previous: upgrade_safety.PreviousChart, jobs: list[RenderJ
         if old_hash not in old_docs:
             old_docs[old_hash] = manifests.load_all(old.manifest)
         grouped[(old_hash, combo.render)].append(combo.id)
-    findings = []
+    from portico.admission.stage import UpgradePath
+
+    findings, paths = [], []
     for (old_hash, new_hash), ids in grouped.items():
+        paths.append(UpgradePath(old_docs[old_hash], parsed[new_hash], tuple(ids)))
         for v in upgrade_safety.compare(old_docs[old_hash], parsed[new_hash]):
             findings.append(Finding("upgrade", v.rule, f"from {previous.label}: {v.detail}", v.kind, v.name,
                                     hint="keep immutable fields stable, or document the migration",
                                     combinations=tuple(ids)))
-    return findings
+    return findings, paths
