@@ -502,6 +502,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The reader went away (`portico versions | head`): not an error of ours.
         sys.stderr.close()
         return EXIT_OK
+    except Exception as exc:  # noqa: BLE001 - a bug of portico's: one line, the traceback on request
+        if args.verbose:
+            raise
+        print(f"portico: internal error: {type(exc).__name__}: {exc} (a bug in portico: rerun with --verbose for "
+              f"the traceback and report it)", file=sys.stderr)
+        return EXIT_FINDINGS
 
 
 if __name__ == "__main__":

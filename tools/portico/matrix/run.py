@@ -182,6 +182,8 @@ class _Pipeline:
         self.parsed: dict[str, list[dict]] = {}
         self.masks: set = set()
         self.admitted = 0
+        self.upgrade_paths: list = []
+        self.upgrade_label = ""
         if options.admission_kubeconfig is not None:
             from portico.admission.kubeconfig import connection
 
