@@ -164,3 +164,37 @@ def test_an_unchanged_upgrade_is_admitted(tmp_path):
     report = json.loads((tmp_path / "r.json").read_text())
     assert not [f for f in report["findings"] if f["rule"].startswith("admission/")], report["findings"]
     assert done.returncode == 0, done.stderr
+
+
+def test_the_servers_the_matrix_asks_for(tmp_path):
+    """admission.kubernetesVersions: one local server per minor; findings carry the server's version."""
+    matrix = tmp_path / "m.yaml"
+    matrix.write_text(yaml.safe_dump({
+        "chart": str(FIXTURES / "charts" / "tiny"), "release": {"name": "tiny", "namespace": "apps"},
+        "axes": {"bug": {"path": "bug", "values": ["external-traffic-policy"]}},
+        "validate": {"kubernetesVersions": ["1.34"]}, "admission": {"kubernetesVersions": ["1.34"]}}))
+    done = default_runner().run([sys.executable, "-m", "portico.cli", "matrix", str(matrix), "-o", str(tmp_path / "o"),
+                                 "--no-progress", "--json", str(tmp_path / "r.json"), "--admission",
+                                 "--pod-security", "baseline"], check=False, timeout=600)
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert done.returncode == 1
+    assert {f["kubernetes_version"] for f in report["findings"] if f["stage"] == "admission"} == {"1.34"}
+
+
+def test_other_minors_resolve_to_their_pinned_kube_apiserver(monkeypatch):
+    from portico.admission import server
+    from portico.cluster import gobuild
+
+    built = []
+
+    def fake_build(component, versions, log=None):
+        built.append((component.name, component.packages, versions[component.version_key]))
+        return tmp_dir
+
+    from pathlib import Path
+    tmp_dir = Path("/nonexistent")
+    monkeypatch.setattr(gobuild, "build", fake_build)
+    bins = server.binaries("1.30")
+    assert ("kube-apiserver", {"kube-apiserver": "k8s.io/kubernetes/cmd/kube-apiserver"}, "v1.30.14") in built
+    assert bins.apiserver.name == "kube-apiserver"
+    assert set(server.available_minors()) >= {"1.30", "1.34", "1.37"}

@@ -100,6 +100,12 @@ CASES = {
         t, "kc.yaml", "current-context: c\ncontexts: [{name: c, context: {cluster: k, user: u}}]\n"
                       "clusters: [{name: k, cluster: {server: 'https://127.0.0.1:1'}}]\n"
                       "users: [{name: u, user: {exec: {command: aws}}}]\n")], ["kc.yaml", "users.u", "exec"]),
+    "matrix: admission for a Kubernetes minor with no pinned server": (
+        lambda t: ["matrix", matrix_file(t), "--admission-kube-version", "1.12"], ["--admission-kube-version", "1.12",
+                                                                                 "available: 1.30"]),
+    "matrix: admission.kubernetesVersions unknown": (
+        lambda t: ["matrix", matrix_file(t, admission={"kubernetesVersions": ["1.29"]})],
+        ["admission.kubernetesVersions[0]", "1.29"]),
     "matrix: unknown snippet key": (lambda t: ["matrix", matrix_file(t, axes={"a": {"snippets": {"one": {
         "selectorLable": "x"}}}})], ["axes.a.snippets.one", "selectorLabel"]),
     # smoke and upgrade-check (argument and file checks happen before any cluster is touched)

@@ -168,7 +168,8 @@ def cmd_matrix(args: argparse.Namespace) -> int:
     options = Options(upgrade_from=args.upgrade_from, api_versions=tuple(args.api_versions),
                       schema_locations=tuple(args.schema_location), baseline=args.baseline,
                       admission=args.admission, pod_security=args.pod_security,
-                      admission_kubeconfig=args.admission_kubeconfig)
+                      admission_kubeconfig=args.admission_kubeconfig,
+                      admission_versions=tuple(args.admission_kube_version or ()))
     with rich_progress(console, enabled=not args.no_progress) as progress:
         result = run(matrix, args.output_dir, shard=args.shard, renderer=renderer, progress=progress,
                      options=options)
@@ -418,6 +419,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="send every distinct resource to a real kube-apiserver (local, server-side dry-run)")
     p.add_argument("--pod-security", choices=["privileged", "baseline", "restricted"], default="restricted",
                    help="Pod Security level of the namespaces admission uses (default: restricted)")
+    p.add_argument("--admission-kube-version", action="append", type=_k8s_minor, metavar="MINOR",
+                   help="a local kube-apiserver of this Kubernetes minor (repeatable; built on first use; default "
+                        "the pinned one)")
     p.add_argument("--admission-kubeconfig", type=_existing_path("kubeconfig"), default=None, metavar="KUBECONFIG",
                    help="admission by that cluster's API server instead of a local one (dry-run; nothing is created: "
                         "the namespaces must exist there)")

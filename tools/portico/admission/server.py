@@ -37,19 +37,44 @@ class Binaries:
     etcd: Path
 
 
-def binaries(log: Callable[[str], None] = lambda _m: None) -> Binaries:
-    """The pinned kube-apiserver and etcd, built from their modules when missing (minutes, once)."""
+def minor_of(version: str) -> str:
+    return ".".join(version.lstrip("v").split(".")[:2])
+
+
+def default_minor() -> str:
+    return minor_of(load_versions()["KUBERNETES_VERSION"])
+
+
+def available_minors() -> dict[str, str]:
+    """Kubernetes minor -> the pinned patch version the admission stage can build a kube-apiserver of."""
     versions = load_versions()
-    kube = gobuild.build(gobuild.KUBERNETES, versions, log)
+    pinned = {minor_of(v): v for v in versions["ADMISSION_KUBERNETES_VERSIONS"].split(",") if v}
+    pinned[minor_of(versions["KUBERNETES_VERSION"])] = versions["KUBERNETES_VERSION"]
+    return pinned
+
+
+def binaries(minor: str | None = None, log: Callable[[str], None] = lambda _m: None) -> Binaries:
+    """kube-apiserver of that Kubernetes minor (default: the pinned one) and etcd, built when missing."""
+    versions = load_versions()
     etcd = gobuild.build(gobuild.ETCD, versions, log)
-    return Binaries(kube / "kube-apiserver", etcd / "etcd")
+    minor = minor or default_minor()
+    if minor == default_minor():
+        return Binaries(gobuild.build(gobuild.KUBERNETES, versions, log) / "kube-apiserver", etcd / "etcd")
+    pinned = available_minors()
+    if minor not in pinned:
+        raise ToolError(f"no kube-apiserver pinned for Kubernetes {minor}; available: {', '.join(sorted(pinned))} "
+                        f"(ADMISSION_KUBERNETES_VERSIONS)")
+    key = f"ADMISSION_KUBERNETES_{minor.replace('.', '_')}"
+    component = gobuild.kube_apiserver_component(key)
+    return Binaries(gobuild.build(component, {**versions, key: pinned[minor]}, log) / "kube-apiserver", etcd / "etcd")
 
 
 class LocalAPIServer:
     """`with LocalAPIServer() as server:` then server.url and server.token."""
 
-    def __init__(self, bins: Binaries | None = None, startup_timeout: float = 60):
+    def __init__(self, bins: Binaries | None = None, startup_timeout: float = 60, minor: str | None = None):
         self.bins = bins
+        self.minor = minor
         self.startup_timeout = startup_timeout
         self.runner = Runner()
         self.processes: list[Process] = []
@@ -69,7 +94,7 @@ class LocalAPIServer:
         self.stop()
 
     def _start(self) -> None:
-        bins = self.bins or binaries()
+        bins = self.bins or binaries(self.minor)
         self.tmp = Path(tempfile.mkdtemp(prefix="portico-apiserver-"))
         key, pub = self.tmp / "sa.key", self.tmp / "sa.pub"
         self.runner.run(["openssl", "genrsa", "-out", key, "2048"], timeout=60, summary="openssl genrsa")

@@ -145,4 +145,10 @@ COREDNS = Component(
     packages={"coredns": "github.com/coredns/coredns"},
 )
 
+def kube_apiserver_component(version_key: str) -> Component:
+    """kube-apiserver alone, at another Kubernetes version (the admission stage's other minors)."""
+    return Component(name="kube-apiserver", module="k8s.io/kubernetes", version_key=version_key,
+                     packages={"kube-apiserver": "k8s.io/kubernetes/cmd/kube-apiserver"}, ldflags=_k8s_ldflags)
+
+
 NODE_COMPONENTS = (KUBERNETES, CONTAINERD, RUNC, CRICTL, CNI_PLUGINS, ETCD, COREDNS)

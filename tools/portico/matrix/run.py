@@ -102,6 +102,7 @@ class Options:
     admission: bool = False  # every distinct resource through a real API server (server-side dry-run)
     pod_security: str = "restricted"
     admission_kubeconfig: Path | None = None  # that cluster instead of a local server; nothing is created there
+    admission_versions: tuple[str, ...] = ()  # Kubernetes minors to start a local server of (default: the pinned)
 
 
 def build_jobs(matrix: Matrix, chosen: list[dict[str, str]],
@@ -184,6 +185,13 @@ class _Pipeline:
         self.admitted = 0
         self.upgrade_paths: list = []
         self.upgrade_label = ""
+        if options.admission_versions:
+            from portico.admission.server import available_minors
+
+            unknown = [m for m in options.admission_versions if m not in available_minors()]
+            if unknown:
+                raise InputError(f"no kube-apiserver pinned for Kubernetes {', '.join(unknown)}; available: "
+                                 f"{', '.join(sorted(available_minors()))}", source="--admission-kube-version")
         if options.admission_kubeconfig is not None:
             from portico.admission.kubeconfig import connection
 
@@ -260,7 +268,8 @@ class _Pipeline:
             self.findings.extend(found)
             self.upgrade_label = previous.label
             self._timed("upgrade", t0)
-        if (self.options.admission or self.options.admission_kubeconfig) and self.parsed:
+        if (self.options.admission or self.options.admission_kubeconfig or self.options.admission_versions) \
+                and self.parsed:
             t0 = time.monotonic()
             self._admission()
             self._timed("admission", t0)
@@ -328,20 +337,25 @@ class _Pipeline:
                                                   progress=self.progress)
             self.findings.extend(findings)
             return
-        with LocalAPIServer() as server:
-            client = Client(server.url, server.token)
-            client.discover()
-            chart_crds = [*load_chart(self.matrix.chart).crds,
-                          *{json.dumps(d, sort_keys=True, default=str): d for docs in self.parsed.values()
-                            for d in docs if d.get("kind") == "CustomResourceDefinition"}.values()]
-            stage.install_crds(client, [*chart_crds, *stage.catalog_crds()])
-            version = _server_version(client)
-            findings, sent = stage.admit(client, self.parsed, self.combos_of, namespace=self.matrix.namespace,
-                                         kubernetes_version=version, pod_security=self.options.pod_security,
-                                         progress=self.progress)
-            if self.upgrade_paths:
-                findings += stage.admit_upgrades(client, self.upgrade_paths, label=self.upgrade_label,
-                                                 kubernetes_version=version)
+        chart_crds = [*load_chart(self.matrix.chart).crds,
+                      *{json.dumps(d, sort_keys=True, default=str): d for docs in self.parsed.values()
+                        for d in docs if d.get("kind") == "CustomResourceDefinition"}.values()]
+        catalog = stage.catalog_crds()
+        findings, sent = [], 0
+        # One server per Kubernetes minor, one after another (2 cores: the servers would only compete).
+        for minor in self.options.admission_versions or self.matrix.admission_versions or (None,):
+            with LocalAPIServer(minor=minor) as server:
+                client = Client(server.url, server.token)
+                client.discover()
+                stage.install_crds(client, [*chart_crds, *catalog])
+                version = _server_version(client)
+                found, sent = stage.admit(client, self.parsed, self.combos_of, namespace=self.matrix.namespace,
+                                          kubernetes_version=version, pod_security=self.options.pod_security,
+                                          progress=self.progress)
+                findings += found
+                if self.upgrade_paths:
+                    findings += stage.admit_upgrades(client, self.upgrade_paths, label=self.upgrade_label,
+                                                     kubernetes_version=version)
         self.findings.extend(findings)
         self.admitted = sent
 

@@ -92,6 +92,7 @@ class Matrix:
     # Kind-qualified `.Capabilities.APIVersions.Has` checks of the chart that a real API server would answer yes
     # to for built-in kinds (`helm template` knows only group/versions); passed to every render.
     builtin_checks: frozenset[str] = frozenset()
+    admission_versions: tuple[str, ...] = ()  # `admission.kubernetesVersions`: minors of the local API servers
 
     @property
     def axis_names(self) -> list[str]:
@@ -343,7 +344,20 @@ def load(path: Path) -> Matrix:
         schema_locations=tuple(_schema_location(base, loc) for loc in validate.get("schemaLocations", [])),
         baseline=_existing(base, raw["baseline"], source, "baseline") if "baseline" in raw else None,
         builtin_checks=info.capability_checks if raw.get("builtinAPIVersions", True) else frozenset(),
+        admission_versions=_admission_versions(raw, source),
     )
+
+
+def _admission_versions(raw: dict[str, Any], source: str) -> tuple[str, ...]:
+    from portico.admission.server import available_minors
+
+    wanted = tuple(raw.get("admission", {}).get("kubernetesVersions", []))
+    pinned = available_minors()
+    for i, minor in enumerate(wanted):
+        if minor not in pinned:
+            raise InputError(f"no kube-apiserver pinned for Kubernetes {minor}; available: "
+                             f"{', '.join(sorted(pinned))}", source=source, key_path=f"admission.kubernetesVersions[{i}]")
+    return wanted
 
 
 def _schema_location(base: Path, location: str) -> str:
