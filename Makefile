@@ -50,6 +50,7 @@ lint: setup ## helm lint --strict and ct lint on the chart
 
 bench: setup ## throughput benchmarks (results in benchmarks/results, summary in docs/benchmarks.md)
 	$(PY) benchmarks/bench_matrix.py --json benchmarks/results/matrix.json
+	$(PY) benchmarks/bench_admission.py --json benchmarks/results/admission.json
 
 docs: setup ## regenerate the chart README from values.yaml comments
 	helm-docs --chart-search-root charts

@@ -27,7 +27,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tools"))
 
-from portico import kubeconform  # noqa: E402
+from portico import schemas  # noqa: E402
 from portico.toolchain.locate import tool_path, tools_env  # noqa: E402
 from portico.matrix import combos, spec  # noqa: E402
 from portico.matrix.run import build_jobs  # noqa: E402
@@ -108,7 +108,7 @@ def main() -> int:
         for r in out:
             if not r.error:
                 manifests.write_resources(manifests.load_all(r.manifest), Path(tmp) / r.id)
-        result, seconds = timed(lambda: kubeconform.validate("1.34", [Path(tmp)]))
+        result, seconds = timed(lambda: schemas.validate("1.34", [Path(tmp)]))
         kc_rate = result.resources / seconds
 
     baseline = rates["helm template loop"]
@@ -131,15 +131,15 @@ class _NoReuse(InProcessRenderer):
     """The in-process renderer rendering every Kubernetes version separately."""
 
     def render_many(self, jobs):
-        original = self.binary
+        original = self.client.binary
         wrapper = Path(tempfile.mkdtemp(prefix="portico-bench-")) / "portico-render"
         wrapper.write_text(f"#!/bin/sh\nexec {original} -no-version-reuse \"$@\"\n")
         wrapper.chmod(0o755)
-        self.binary = str(wrapper)
+        self.client.binary = str(wrapper)
         try:
             yield from super().render_many(jobs)
         finally:
-            self.binary = original
+            self.client.binary = original
             shutil.rmtree(wrapper.parent, ignore_errors=True)
 
 
