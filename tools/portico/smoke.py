@@ -195,7 +195,10 @@ class Runner:
                     raise ToolError(f"answered by {answer.get('pod')!r}, not one of the release's pods {sorted(pods)}")
                 result.answered_by = answer["pod"]
             if values_mod.merge(list(scenario.values)).get("tests", {}).get("enabled", True) is not False:
-                self.cluster.helm.test(release, namespace)
+                # Right after install kube-proxy may not have programmed the ClusterIP the test pod calls
+                # (an Ingress reaches pods directly, so `reach` passing proves nothing about it): bounded retries.
+                wait.retry(lambda: self.cluster.helm.test(release, namespace), attempts=3, delay=3,
+                           on=(ToolError,), what="helm test")
                 mark("helm test")
             for name in ([release] + ([f"{release}-pods"] if scenario.companion else [])):
                 self.cluster.helm.uninstall(name, namespace)
