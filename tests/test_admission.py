@@ -136,34 +136,31 @@ def test_matrix_admission_finds_what_only_the_server_sees(tmp_path):
     assert not [f for f in report["findings"] if f["stage"] == "schema"], "kubeconform passes it"
 
 
-def test_an_immutable_field_on_upgrade_is_refused_by_the_server(tmp_path):
-    """tiny-v1 -> tiny changes the Deployment's selector: the server refuses the server-side apply."""
+def tiny_upgrade(tmp_path, previous: str) -> tuple[int, list[dict]]:
+    """The tiny chart's matrix upgraded from `previous`, through admission: (exit code, findings)."""
     matrix = tmp_path / "m.yaml"
     matrix.write_text(yaml.safe_dump({
         "chart": str(FIXTURES / "charts" / "tiny"), "release": {"name": "tiny", "namespace": "apps"},
         "axes": {"bug": {"path": "bug", "values": ["none"]}}, "validate": {"kubernetesVersions": ["1.34"]},
-        "upgrade": {"from": str(FIXTURES / "charts" / "tiny-v1")}}))
+        "upgrade": {"from": str(FIXTURES / "charts" / previous)}}))
     done = default_runner().run([sys.executable, "-m", "portico.cli", "matrix", str(matrix), "-o", str(tmp_path / "o"),
                                  "--no-progress", "--json", str(tmp_path / "r.json"), "--admission",
                                  "--pod-security", "baseline"], check=False, timeout=600)
-    report = json.loads((tmp_path / "r.json").read_text())
-    refused = [f for f in report["findings"] if f["rule"] == "admission/upgrade-rejected"]
-    assert done.returncode == 1, done.stderr
+    return done.returncode, json.loads((tmp_path / "r.json").read_text())["findings"]
+
+
+def test_an_immutable_field_on_upgrade_is_refused_by_the_server(tmp_path):
+    """tiny-v1 -> tiny changes the Deployment's selector: the server refuses the server-side apply."""
+    code, findings = tiny_upgrade(tmp_path, "tiny-v1")
+    refused = [f for f in findings if f["rule"] == "admission/upgrade-rejected"]
+    assert code == 1
     assert refused and refused[0]["kind"] == "Deployment" and "immutable" in refused[0]["message"]
 
 
 def test_an_unchanged_upgrade_is_admitted(tmp_path):
-    matrix = tmp_path / "m.yaml"
-    matrix.write_text(yaml.safe_dump({
-        "chart": str(FIXTURES / "charts" / "tiny"), "release": {"name": "tiny", "namespace": "apps"},
-        "axes": {"bug": {"path": "bug", "values": ["none"]}}, "validate": {"kubernetesVersions": ["1.34"]},
-        "upgrade": {"from": str(FIXTURES / "charts" / "tiny")}}))
-    done = default_runner().run([sys.executable, "-m", "portico.cli", "matrix", str(matrix), "-o", str(tmp_path / "o"),
-                                 "--no-progress", "--json", str(tmp_path / "r.json"), "--admission",
-                                 "--pod-security", "baseline"], check=False, timeout=600)
-    report = json.loads((tmp_path / "r.json").read_text())
-    assert not [f for f in report["findings"] if f["rule"].startswith("admission/")], report["findings"]
-    assert done.returncode == 0, done.stderr
+    code, findings = tiny_upgrade(tmp_path, "tiny")
+    assert not [f for f in findings if f["rule"].startswith("admission/")], findings
+    assert code == 0
 
 
 def test_the_servers_the_matrix_asks_for(tmp_path):
