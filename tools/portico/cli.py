@@ -102,17 +102,11 @@ def _admit_files(args: argparse.Namespace) -> int:
     """`validate --admission`: the manifests through a local API server; the number of errors."""
     from portico import manifests
     from portico.admission import stage
-    from portico.admission.client import Client
-    from portico.admission.server import LocalAPIServer
 
     docs = [d for path in _manifest_files(args.paths) for d in manifests.load_all(path.read_text())]
-    with LocalAPIServer() as server:
-        client = Client(server.url, server.token)
-        client.discover()
-        stage.install_crds(client, [*[d for d in docs if d.get("kind") == "CustomResourceDefinition"],
-                                    *stage.catalog_crds()])
-        findings, sent = stage.admit(client, {"files": docs}, {"files": ["files"]}, namespace=args.namespace,
-                                     kubernetes_version="", pod_security=args.pod_security)
+    findings, sent = stage.run_local({"files": docs}, {"files": ["files"]}, namespace=args.namespace,
+                                     crds=[d for d in docs if d.get("kind") == "CustomResourceDefinition"],
+                                     pod_security=args.pod_security)
     for f in findings:
         print(f"admission: {f.severity} {f.rule} {f.object}: {f.message}")
     errors = sum(1 for f in findings if f.severity != "warning")

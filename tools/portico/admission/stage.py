@@ -213,3 +213,34 @@ def _in(doc: dict, namespace: str) -> dict:
     meta = {**(doc.get("metadata") or {}), "namespace": namespace}
     meta.pop("resourceVersion", None)
     return {**doc, "metadata": meta}
+
+
+def run_local(renders: dict[str, list[dict]], combos_of: dict[str, list[str]], *, namespace: str,
+              crds: list[dict], pod_security: str = "restricted", minors: Iterable[str | None] = (None,),
+              upgrade_paths: list[UpgradePath] = (), upgrade_label: str = "",
+              progress: Callable[[str, int], Callable[[int], None]] | None = None) -> tuple[list[Finding], int]:
+    """The whole stage on local servers, one per Kubernetes minor, one after another (on 2 cores parallel
+    servers would only compete): CRDs installed (the chart's first), every resource dry-run, upgrades applied."""
+    from portico.admission.server import LocalAPIServer
+
+    catalog = catalog_crds()
+    findings: list[Finding] = []
+    sent = 0
+    for minor in minors:
+        with LocalAPIServer(minor=minor) as server:
+            client = Client(server.url, server.token)
+            client.discover()
+            install_crds(client, [*crds, *catalog])
+            version = server_version(client)
+            found, sent = admit(client, renders, combos_of, namespace=namespace, kubernetes_version=version,
+                                pod_security=pod_security, progress=progress)
+            findings += found
+            if upgrade_paths:
+                findings += admit_upgrades(client, list(upgrade_paths), label=upgrade_label,
+                                           kubernetes_version=version)
+    return findings, sent
+
+
+def server_version(client: Client) -> str:
+    info = client.request("GET", "/version").body
+    return f"{info.get('major', '1')}.{str(info.get('minor', '')).rstrip('+')}"

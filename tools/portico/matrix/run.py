@@ -147,17 +147,18 @@ def _render_all(renderer, jobs: list[RenderJob], progress: Progress, stage: str 
     return out
 
 
-def _probe_jobs(jobs: list[RenderJob], rendered: dict[str, RenderResult]) -> list[RenderJob]:
-    """A few jobs with distinct renders, spread over the run, to render again."""
+def _probe_jobs(jobs: list[RenderJob], rendered: dict[str, RenderResult]) -> tuple[list[RenderJob], dict[str, str]]:
+    """A few jobs with distinct renders, spread over the run, to render again; and every job's plain hash."""
+    plain = {j.id: randomness.fingerprint(rendered[j.id].manifest, set()) for j in jobs if rendered[j.id].error is None}
     distinct: dict[str, RenderJob] = {}
     for job in jobs:
-        result = rendered[job.id]
-        if result.error is None:
-            distinct.setdefault(randomness.fingerprint(result.manifest, set()), job)
+        if job.id in plain:
+            distinct.setdefault(plain[job.id], job)
     pool = list(distinct.values())
     step = max(1, len(pool) // PROBES)
-    return [RenderJob(f"probe:{j.id}", j.layers, j.kube_version, j.release, j.namespace, j.api_versions)
-            for j in pool[::step][:PROBES]]
+    probes = [RenderJob(f"probe:{j.id}", j.layers, j.kube_version, j.release, j.namespace, j.api_versions)
+              for j in pool[::step][:PROBES]]
+    return probes, plain
 
 
 def _chart_error(error: str) -> bool:
@@ -185,6 +186,7 @@ class _Pipeline:
         self.admitted = 0
         self.upgrade_paths: list = []
         self.upgrade_label = ""
+        self.crds: list[dict] = []
         if options.admission_versions:
             from portico.admission.server import available_minors
 
@@ -218,13 +220,13 @@ class _Pipeline:
         t0 = time.monotonic()
         renderer = renderer or default_renderer(self.matrix.chart)
         rendered = _render_all(renderer, self.jobs, self.progress)
-        probes = _probe_jobs(self.jobs, rendered)
+        probes, plain = _probe_jobs(self.jobs, rendered)
         if probes:
             again = _render_all(renderer, probes, self.progress, "probe")
             self.masks = randomness.masks([(rendered[p.id.removeprefix("probe:")].manifest, again[p.id].manifest)
                                            for p in probes if again[p.id].error is None])
         self._timed("render", t0)
-        self._dedupe(rendered)
+        self._dedupe(rendered, plain)
 
         staging = self.target.staging()
         try:
@@ -238,18 +240,24 @@ class _Pipeline:
         return MatrixResult(self.matrix, self.plan, self.shard, self.results, fresh, len(self.by_hash), resources,
                             validations, self.timings, out_dir, known, stale, randomness.describe(self.masks))
 
-    def _dedupe(self, rendered: dict[str, RenderResult]) -> None:
+    def _dedupe(self, rendered: dict[str, RenderResult], plain: dict[str, str]) -> None:
         for combo in self.results:
             res = rendered[combo.id]
             combo.error = res.error
             if res.error is None:
-                combo.render = randomness.fingerprint(res.manifest, self.masks)
+                # Without randomised places the plain hash already is the fingerprint.
+                combo.render = randomness.fingerprint(res.manifest, self.masks) if self.masks else plain[combo.id]
                 self.by_hash.setdefault(combo.render, res.manifest)
                 self.combos_of[combo.render].append(combo.id)
             elif combo.expected_error is None and _chart_error(res.error):
                 raise InputError(f"the chart's templates do not parse: {res.error}", source=str(self.matrix.chart))
             self.findings.extend(_render_findings(combo))
         self.parsed = {h: manifests.load_all(m) for h, m in self.by_hash.items()}
+        # The chart's CRDs, from crds/ and from its renders, each once (the chart's own first).
+        crds = {json.dumps(d, sort_keys=True, default=str): d for d in self.matrix.chart_crds}
+        crds.update((json.dumps(d, sort_keys=True, default=str), d) for docs in self.parsed.values() for d in docs
+                    if d.get("kind") == "CustomResourceDefinition")
+        self.crds = list(crds.values())
 
     def _stages(self, staging: Path, previous) -> tuple[int, int]:
         t0 = time.monotonic()
@@ -285,14 +293,8 @@ class _Pipeline:
         with tempfile.TemporaryDirectory(prefix="portico-validate-") as tmp:
             unique, renders_of = _unique_resources(self.parsed, Path(tmp) / "resources")
             # The chart's own CRDs (crds/ and rendered ones) validate its custom resources.
-            from portico.chart import load as load_chart
-
-            crds = {json.dumps(d, sort_keys=True, default=str): d for d in load_chart(self.matrix.chart).crds}
-            crds.update((json.dumps(d, sort_keys=True, default=str), d) for docs in self.parsed.values() for d in docs
-                        if d.get("kind") == "CustomResourceDefinition")
-            crd_docs = list(crds.values())
             extra = [*self.options.schema_locations, *self.matrix.schema_locations]
-            if crd_schemas.convert_crds(crd_docs, Path(tmp) / "crd-schemas", str(self.matrix.chart)):
+            if crd_schemas.convert_crds(self.crds, Path(tmp) / "crd-schemas", str(self.matrix.chart)):
                 extra.insert(0, crd_schemas.location(Path(tmp) / "crd-schemas"))
             advance = self.progress("schemas", len(self.matrix.validate_versions))
             for version in self.matrix.validate_versions:
@@ -326,38 +328,20 @@ class _Pipeline:
     def _admission(self) -> None:
         from portico.admission import stage
         from portico.admission.client import Client
-        from portico.admission.server import LocalAPIServer
-        from portico.chart import load as load_chart
 
         if self.options.admission_kubeconfig is not None:
             client = Client.from_kubeconfig(self.options.admission_kubeconfig)
             client.discover()
             findings, self.admitted = stage.admit(client, self.parsed, self.combos_of, namespace=self.matrix.namespace,
-                                                  kubernetes_version=_server_version(client), prepare=False,
+                                                  kubernetes_version=stage.server_version(client), prepare=False,
                                                   progress=self.progress)
-            self.findings.extend(findings)
-            return
-        chart_crds = [*load_chart(self.matrix.chart).crds,
-                      *{json.dumps(d, sort_keys=True, default=str): d for docs in self.parsed.values()
-                        for d in docs if d.get("kind") == "CustomResourceDefinition"}.values()]
-        catalog = stage.catalog_crds()
-        findings, sent = [], 0
-        # One server per Kubernetes minor, one after another (2 cores: the servers would only compete).
-        for minor in self.options.admission_versions or self.matrix.admission_versions or (None,):
-            with LocalAPIServer(minor=minor) as server:
-                client = Client(server.url, server.token)
-                client.discover()
-                stage.install_crds(client, [*chart_crds, *catalog])
-                version = _server_version(client)
-                found, sent = stage.admit(client, self.parsed, self.combos_of, namespace=self.matrix.namespace,
-                                          kubernetes_version=version, pod_security=self.options.pod_security,
-                                          progress=self.progress)
-                findings += found
-                if self.upgrade_paths:
-                    findings += stage.admit_upgrades(client, self.upgrade_paths, label=self.upgrade_label,
-                                                     kubernetes_version=version)
+        else:
+            findings, self.admitted = stage.run_local(
+                self.parsed, self.combos_of, namespace=self.matrix.namespace, crds=self.crds,
+                pod_security=self.options.pod_security,
+                minors=self.options.admission_versions or self.matrix.admission_versions or (None,),
+                upgrade_paths=self.upgrade_paths, upgrade_label=self.upgrade_label, progress=self.progress)
         self.findings.extend(findings)
-        self.admitted = sent
 
     def _properties(self) -> None:
         cache: dict[tuple, bool] = {}
@@ -390,11 +374,6 @@ class _Pipeline:
             universe = every if f.stage == "render" or f.rule == "expected-rejection" else rendered
             out.append(replace(f, trigger=grouping.trigger(f.combinations, universe)))
         return out
-
-
-def _server_version(client) -> str:
-    info = client.request("GET", "/version").body
-    return f"{info.get('major', '1')}.{str(info.get('minor', '')).rstrip('+')}"
 
 
 def _unique_resources(parsed: dict[str, list[dict]], root: Path) -> tuple[Path, dict[str, list[str]]]:

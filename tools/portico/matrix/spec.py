@@ -92,6 +92,8 @@ class Matrix:
     # Kind-qualified `.Capabilities.APIVersions.Has` checks of the chart that a real API server would answer yes
     # to for built-in kinds (`helm template` knows only group/versions); passed to every render.
     builtin_checks: frozenset[str] = frozenset()
+    use_builtin_checks: bool = True  # builtinAPIVersions (kept so --chart can read the other chart's checks)
+    chart_crds: tuple[dict, ...] = ()  # the chart's crds/ (subcharts' too): schemas, and CRDs for admission
     admission_versions: tuple[str, ...] = ()  # `admission.kubernetesVersions`: minors of the local API servers
 
     @property
@@ -253,7 +255,9 @@ def with_chart(matrix: Matrix, chart: Path) -> Matrix:
         raise InputError(f"{str(chart)!r} does not exist", source="--chart")
     if resolved.is_dir() and not (resolved / "Chart.yaml").exists():
         raise InputError(f"{str(chart)!r} is not a chart (no Chart.yaml)", source="--chart")
-    return replace(matrix, chart=resolved)
+    info = load_chart(resolved)
+    return replace(matrix, chart=resolved, chart_crds=tuple(info.crds),
+                   builtin_checks=info.capability_checks if matrix.use_builtin_checks else frozenset())
 
 
 def load(path: Path) -> Matrix:
@@ -344,6 +348,8 @@ def load(path: Path) -> Matrix:
         schema_locations=tuple(_schema_location(base, loc) for loc in validate.get("schemaLocations", [])),
         baseline=_existing(base, raw["baseline"], source, "baseline") if "baseline" in raw else None,
         builtin_checks=info.capability_checks if raw.get("builtinAPIVersions", True) else frozenset(),
+        use_builtin_checks=raw.get("builtinAPIVersions", True),
+        chart_crds=tuple(info.crds),
         admission_versions=_admission_versions(raw, source),
     )
 

@@ -9,7 +9,7 @@ adds up what adds up, so N shards merge into the report one unsharded run gives.
 from __future__ import annotations
 
 import json
-from dataclasses import fields
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -67,8 +67,7 @@ def merge(paths: list[Path]) -> Report:
             versions = ", ".join(sorted({v for x in (known, f) for v in x.kubernetes_version.split(", ") if v}))
             # A trigger found in one shard need not hold over all of them: only keep one that both agree on.
             trigger = known.trigger if known.trigger == f.trigger else None
-            findings[_key(f)] = Finding(**{**known.__dict__, "combinations": combos, "kubernetes_version": versions,
-                                           "trigger": trigger})
+            findings[_key(f)] = replace(known, combinations=combos, kubernetes_version=versions, trigger=trigger)
     first = docs[0]
     summary = {k: v for k, v in first.items() if k not in ("ok", "command", "title", "seconds", "cases", "findings")}
     if "space" in first:
