@@ -12,15 +12,10 @@ from pathlib import Path
 import pytest
 
 from portico.paths import data_path
+from portico.net import free_port
 from portico.zerodowntime.load import LoadGenerator, Target, percentile
 
 APP_SRC = data_path("testapp")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

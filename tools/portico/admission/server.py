@@ -9,7 +9,6 @@ on Ctrl-C and on failure. Ready in a few seconds.
 from __future__ import annotations
 
 import shutil
-import socket
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,17 +17,12 @@ from typing import Callable
 from portico import wait
 from portico.cluster import gobuild
 from portico.errors import ToolError
+from portico.net import free_port
 from portico.paths import log_file
 from portico.process import Process, Runner
 from portico.toolchain.pins import load_versions
 
 TOKEN = "portico-admission"  # only ever valid on this process's own loopback server
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass(frozen=True)
@@ -100,7 +94,7 @@ class LocalAPIServer:
         self.runner.run(["openssl", "genrsa", "-out", key, "2048"], timeout=60, summary="openssl genrsa")
         self.runner.run(["openssl", "rsa", "-in", key, "-pubout", "-out", pub], timeout=60, summary="openssl rsa")
         (self.tmp / "tokens.csv").write_text(f"{TOKEN},portico,portico,system:masters\n")
-        etcd_port, peer_port, api_port = _free_port(), _free_port(), _free_port()
+        etcd_port, peer_port, api_port = free_port(), free_port(), free_port()
         etcd_url = f"http://127.0.0.1:{etcd_port}"
         self.processes.append(self.runner.start(
             [bins.etcd, "--data-dir", self.tmp / "etcd", "--listen-client-urls", etcd_url,
