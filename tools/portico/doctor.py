@@ -53,8 +53,10 @@ def _tools() -> list[Check]:
         binary = os.environ.get(override_var(tool.name)) or str(bin_dir() / tool.name)
         got = reported_version(binary, tool) if shutil.which(binary) or os.path.exists(binary) else None
         ok = same_version(got, pinned)
-        detail = f"{pinned} at {binary}" if ok else f"{got or 'missing'} (pinned {pinned}): run `portico setup`"
-        checks.append(Check(tool.name, ok, detail, required=tool.name not in ("kind", "actionlint", "helm-docs")))
+        hint = f"portico setup {tool.name}" if tool.optional else "portico setup"
+        detail = f"{pinned} at {binary}" if ok else f"{got or 'missing'} (pinned {pinned}): run `{hint}`"
+        required = not tool.optional and tool.name not in ("kind", "actionlint", "helm-docs", "registry")
+        checks.append(Check(tool.name, ok, detail, required=required))
     ready = renderer_ready()
     checks.append(Check("portico-render", ready, "built" if ready else "not built: run `portico setup` (needs Go)",
                         required=False))

@@ -30,6 +30,8 @@ class Tool:
     # built through a wrapper module (see gomod.write_wrapper_module).
     needs_wrapper: bool = False
     purpose: str = ""
+    # Optional tools are installed only when named (`portico setup cosign`); doctor reports them without failing.
+    optional: bool = False
 
     def version(self, versions: dict[str, str]) -> str:
         return versions[self.version_key]
@@ -94,7 +96,24 @@ TOOLS: tuple[Tool, ...] = (
          release=_gh("rhysd/actionlint", "actionlint_{vnum}_{os}_{arch}.tar.gz", "actionlint_{vnum}_checksums.txt",
                      "actionlint"),
          purpose="GitHub Actions workflow lint"),
+    Tool(name="registry", version_key="DISTRIBUTION_VERSION",
+         go_package="github.com/distribution/distribution/v3/cmd/registry",
+         go_module="github.com/distribution/distribution/v3", version_args=("--version",),
+         ldflags=lambda v: f"-X github.com/distribution/distribution/v3/version.version={v}",
+         release=_gh("distribution/distribution", "registry_{vnum}_{os}_{arch}.tar.gz",
+                     "registry_{vnum}_{os}_{arch}.tar.gz.sha256", "registry"),
+         purpose="the local OCI registry charts are pushed to in the release tests"),
+    Tool(name="cosign", version_key="COSIGN_VERSION", go_package="github.com/sigstore/cosign/v3/cmd/cosign",
+         go_module="github.com/sigstore/cosign/v3", version_args=("version",),
+         ldflags=lambda v: f"-X sigs.k8s.io/release-utils/version.gitVersion={v}",
+         release=_gh("sigstore/cosign", "cosign-{os}-{arch}", "cosign_checksums.txt", None),
+         optional=True, purpose="optional cosign signature of the pushed chart (`portico setup cosign`)"),
 )
+
+
+def default_tools() -> tuple[Tool, ...]:
+    """What `portico setup` installs when no tool is named."""
+    return tuple(t for t in TOOLS if not t.optional)
 
 
 def tool_by_name(name: str) -> Tool:

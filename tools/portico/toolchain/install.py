@@ -23,7 +23,7 @@ from typing import Callable
 from portico.process import Runner, default_runner
 from portico.paths import bin_dir, data_path, log_file
 from portico.toolchain import download, gomod, stamps
-from portico.toolchain.catalog import TOOLS, Tool, tool_by_name
+from portico.toolchain.catalog import Tool, default_tools, tool_by_name
 from portico.toolchain.pins import ToolchainError, load_versions
 
 RENDERER = "portico-render"
@@ -120,7 +120,7 @@ def install(names: list[str] | None = None, *, allow_download: bool = True,
     """Install every tool (or the named ones); one line each. 0 when all are in place."""
     versions = load_versions()
     bin_dir().mkdir(parents=True, exist_ok=True)
-    tools = [tool_by_name(n) for n in names if n != RENDERER] if names else list(TOOLS)
+    tools = [tool_by_name(n) for n in names if n != RENDERER] if names else list(default_tools())
     failures = 0
     for tool in tools:
         try:
