@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from portico import chartref
+from portico.chartref import Fetch
 from portico.clients.git import Git
 from portico.errors import InputError
 from portico.policy import Violation
@@ -29,8 +31,9 @@ class PreviousChart:
     _tmp: tempfile.TemporaryDirectory | None = None
 
 
-def resolve(spec: str, chart: Path, *, source: str) -> PreviousChart:
-    """`git:<ref>` (the same chart path at that ref) or a packaged chart .tgz."""
+def resolve(spec: str, chart: Path, *, source: str, fetch: Fetch = Fetch()) -> PreviousChart:
+    """`git:<ref>` (the same chart path at that ref), a chart directory or .tgz, or a published chart
+    (oci://...@VERSION, repo/chart@VERSION)."""
     if spec.startswith("git:"):
         ref = spec[len("git:"):]
         git = Git()
@@ -46,6 +49,8 @@ def resolve(spec: str, chart: Path, *, source: str) -> PreviousChart:
         with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
             tar.extractall(tmp.name, filter="data")
         return PreviousChart(Path(tmp.name) / rel, f"{rel}@{ref}", tmp)
+    if chartref.is_remote(spec):
+        return PreviousChart(chartref.resolve(spec, fetch, source=f"{source}: upgrade.from"), spec)
     path = Path(spec)
     if not path.is_absolute():
         path = (Path(source).resolve().parent / path).resolve()

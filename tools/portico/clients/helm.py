@@ -23,6 +23,12 @@ class RenderError(PorticoError):
     exit_code = 1
 
 
+class HelmError(PorticoError):
+    """helm refused a pull, push, package or verify; the message is helm's reason."""
+
+    exit_code = 1
+
+
 @dataclass(frozen=True)
 class RenderRequest:
     chart: Path
@@ -106,6 +112,51 @@ class Helm:
     def test(self, release: str, namespace: str, timeout: str = "120s") -> str:
         return str(self.run("test", release, "--namespace", namespace, "--timeout", timeout,
                             timeout=_seconds(timeout) + 60).stdout)
+
+    # --- packages and registries ---------------------------------------------------------------
+
+    def _checked(self, *args: str | Path, timeout: float = 300) -> str:
+        done = self.runner.run([self.binary, *args], check=False, timeout=timeout, summary=f"helm {args[0]}")
+        if not done.ok:
+            reason = clean_error(str(done.stderr).strip() or str(done.stdout))
+            raise HelmError(reason or f"helm {args[0]} exited {done.returncode}")
+        return f"{done.stdout}{done.stderr}"
+
+    def lint(self, chart: Path, *, strict: bool = True) -> str:
+        return self._checked("lint", chart, *(["--strict"] if strict else []))
+
+    def package(self, chart: Path, dest: Path, *, sign_key: str | None = None, keyring: Path | None = None,
+                passphrase_file: Path | None = None) -> Path:
+        """`helm package` (with `--sign`: a .prov beside the .tgz); the package's path."""
+        args: list[str | Path] = ["package", chart, "--destination", dest]
+        if sign_key:
+            args += ["--sign", "--key", sign_key]
+            args += ["--keyring", keyring] if keyring else []
+            args += ["--passphrase-file", passphrase_file] if passphrase_file else []
+        out = self._checked(*args)
+        match = re.search(r"saved it to: (\S+\.tgz)", out)
+        if not match:
+            raise HelmError(f"helm package did not say where it saved the chart: {out.strip()}")
+        return Path(match.group(1))
+
+    def verify(self, package: Path, keyring: Path) -> str:
+        """`helm verify`: the package matches its .prov, signed by a key in the keyring."""
+        return self._checked("verify", package, "--keyring", keyring)
+
+    def push(self, package: Path, remote: str, *, plain_http: bool = False) -> str:
+        """`helm push PACKAGE oci://...`; the digest helm reports (the .prov beside it is pushed too)."""
+        out = self._checked("push", package, remote, *(["--plain-http"] if plain_http else []))
+        match = re.search(r"Digest: (sha256:[0-9a-f]{64})", out)
+        return match.group(1) if match else ""
+
+    def pull(self, ref: str, dest: Path, *, version: str | None = None, plain_http: bool = False,
+             verify: bool = False, keyring: Path | None = None) -> str:
+        args: list[str | Path] = ["pull", ref, "--destination", dest]
+        args += ["--version", version] if version else []
+        args += ["--plain-http"] if plain_http else []
+        if verify:
+            args += ["--verify", *(["--keyring", keyring] if keyring else [])]
+        return self._checked(*args)
 
     def uninstall(self, release: str, namespace: str, wait: bool = True) -> None:
         self.run("uninstall", release, "--namespace", namespace, *(["--wait"] if wait else []))

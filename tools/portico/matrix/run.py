@@ -24,6 +24,7 @@ import yaml
 from portico import baseline as baseline_mod
 from portico import manifests, policy, schemas, upgrade_safety
 from portico import values as values_mod
+from portico.chartref import Fetch
 from portico.errors import InputError
 from portico.files import OutputDir
 from portico.matrix import combos as combos_mod
@@ -103,6 +104,7 @@ class Options:
     pod_security: str = "restricted"
     admission_kubeconfig: Path | None = None  # that cluster instead of a local server; nothing is created there
     admission_versions: tuple[str, ...] = ()  # Kubernetes minors to start a local server of (default: the pinned)
+    fetch: Fetch = Fetch()  # how a remote chart or upgrade.from is pulled
 
 
 def build_jobs(matrix: Matrix, chosen: list[dict[str, str]],
@@ -214,7 +216,8 @@ class _Pipeline:
         previous = None
         if self.options.upgrade_from or self.matrix.upgrade_from:
             previous = upgrade_safety.resolve(self.options.upgrade_from or self.matrix.upgrade_from,
-                                              self.matrix.chart, source=str(self.matrix.path))
+                                              self.matrix.chart, source=str(self.matrix.path),
+                                              fetch=self.options.fetch)
         self._timed("plan", started)
 
         t0 = time.monotonic()

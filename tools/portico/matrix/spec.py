@@ -19,7 +19,9 @@ import jinja2.meta
 import jsonschema
 
 from portico import policy
+from portico import chartref
 from portico.chart import ChartInfo, remote_refs, unknown_key
+from portico.chartref import Fetch
 from portico.chart import load as load_chart
 from portico.clients.helm import DEFAULT_NAMESPACE, DEFAULT_RELEASE
 from portico.errors import InputError
@@ -260,7 +262,8 @@ def with_chart(matrix: Matrix, chart: Path) -> Matrix:
                    builtin_checks=info.capability_checks if matrix.use_builtin_checks else frozenset())
 
 
-def load(path: Path) -> Matrix:
+def load(path: Path, fetch: Fetch = Fetch()) -> Matrix:
+    """The matrix file at path; a remote `chart:` (oci://..., repo/chart, REF@VERSION) is pulled with `fetch`."""
     source = str(path)
     raw = _load_yaml(path)
     if not isinstance(raw, dict):
@@ -272,7 +275,10 @@ def load(path: Path) -> Matrix:
         raise InputError(_explain(first) + more, source=source, key_path=_key_path(first))
 
     base = path.resolve().parent
-    chart = _existing(base, raw.get("chart", "."), source, "chart")
+    if chartref.is_remote(str(raw.get("chart", "."))):
+        chart = chartref.resolve(str(raw["chart"]), fetch, source=f"{source}: chart").resolve()
+    else:
+        chart = _existing(base, raw.get("chart", "."), source, "chart")
     if chart.is_dir() and not (chart / "Chart.yaml").exists():
         raise InputError(f"{raw.get('chart', '.')!r} is not a chart (no Chart.yaml)", source=source, key_path="chart")
     values_files = tuple(_existing(base, rel, source, f"values[{i}]") for i, rel in enumerate(raw.get("values", [])))
