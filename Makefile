@@ -15,8 +15,10 @@ export PORTICO_CACHE
 export PATH := $(TOOLS_BIN):$(CURDIR)/$(VENV)/bin:$(PATH)
 CHART       := charts/portico
 PYTEST_ARGS ?=
+# The last release of the chart (tags are <chart>-<version>); make check compares against it.
+RELEASE_TAG := $(shell git tag --list 'portico-*' --merged HEAD --sort=-v:refname 2>/dev/null | head -1)
 
-.PHONY: help setup check test test-fast lint bench docs print-versions lock clean
+.PHONY: help setup check test test-fast lint bench docs print-versions lock clean release
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -31,9 +33,18 @@ $(VENV)/.installed: pyproject.toml tools/requirements.lock
 setup: $(VENV)/.installed ## everything the other targets need: `portico setup` (tools, renderer, schemas)
 	@$(PY) -m portico.cli setup
 
-check: lint ## the main job: lint, then the chart's full values matrix rendered, validated, admitted and checked
+check: lint ## the main job: lint, version check, then the chart's full values matrix rendered, validated, admitted and checked (upgrade safety against the last release)
+	$(PY) -m portico.cli version-check $(CHART)
 	$(PY) -m portico.cli matrix $(CHART)/ci/matrix.yaml -o out/matrix --admission \
+	  $(if $(RELEASE_TAG),--upgrade-from git:$(RELEASE_TAG)) \
 	  --junit out/matrix-junit.xml --json out/matrix.json --markdown out/matrix.md
+
+# make release REGISTRY=oci://ghcr.io/ORG/charts SIGN_KEY="Portico chart releases" KEYRING=secring.gpg
+#   [PLAIN_HTTP=1] [COSIGN_KEY=cosign.key]; without REGISTRY it packages and signs into dist/ only.
+release: check ## package, sign, push and verify the chart (docs/releasing.md)
+	$(PY) -m portico.cli release $(CHART) --skip-matrix -o dist $(if $(RELEASE_JSON),--json $(RELEASE_JSON)) \
+	  $(if $(REGISTRY),--registry $(REGISTRY)) $(if $(PLAIN_HTTP),--plain-http) \
+	  $(if $(SIGN_KEY),--sign-key "$(SIGN_KEY)" --keyring $(KEYRING)) $(if $(COSIGN_KEY),--cosign-key $(COSIGN_KEY))
 
 # The cluster comes up before pytest so its build (about 25 minutes cold) prints
 # a line per component instead of hiding inside the first cluster test.

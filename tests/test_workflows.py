@@ -15,7 +15,7 @@ WORKFLOWS = sorted([*REPO.glob(".github/workflows/*.yaml"), *REPO.glob("examples
 
 
 def test_there_are_workflows_to_lint():
-    assert {p.name for p in WORKFLOWS} >= {"ci.yaml", "chart-ci.yaml"}
+    assert {p.name for p in WORKFLOWS} >= {"ci.yaml", "chart-ci.yaml", "release.yaml", "chart-release.yaml"}
 
 
 @pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda p: str(p.relative_to(REPO)))

@@ -9,6 +9,7 @@ Errors print one line and exit non-zero: 1 for findings, 2 for bad input.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -29,6 +30,37 @@ def _existing_path(kind: str) -> Callable[[str], Path]:
     return parse
 
 
+def _chart_ref(raw: str) -> str:
+    """A chart directory or .tgz that exists, or a remote reference (oci://..., repo/chart) pulled later."""
+    from portico import chartref
+
+    if chartref.kind_of(chartref.split_version(raw)[0]) == "missing":
+        raise argparse.ArgumentTypeError(f"chart {raw!r} does not exist: expected a chart directory, a packaged "
+                                         f".tgz, oci://REGISTRY/PATH/CHART or REPO/CHART")
+    return raw
+
+
+def _add_chart_fetch_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("chart references (oci://..., repo/chart)")
+    g.add_argument("--chart-version", default=None, metavar="VERSION", help="version of a remote chart to pull")
+    g.add_argument("--plain-http", action="store_true", help="pull from an OCI registry over plain HTTP")
+    g.add_argument("--verify", action="store_true", help="verify the pulled chart's provenance (.prov)")
+    g.add_argument("--keyring", type=_existing_path("keyring"), default=None,
+                   help="public keyring for --verify (default: helm's)")
+
+
+def _fetch(args: argparse.Namespace):
+    from portico.chartref import Fetch
+
+    return Fetch(version=args.chart_version, plain_http=args.plain_http, verify=args.verify, keyring=args.keyring)
+
+
+def _chart(args: argparse.Namespace, ref: str, source: str = "chart") -> Path:
+    from portico import chartref
+
+    return chartref.resolve(ref, _fetch(args), source=source)
+
+
 def _k8s_minor(raw: str) -> str:
     parts = raw.lstrip("v").split(".")
     if len(parts) < 2 or not all(p.isdigit() for p in parts[:2]):
@@ -45,7 +77,8 @@ def _add_schema_args(p: argparse.ArgumentParser) -> None:
 
 
 def _add_render_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("chart", type=_existing_path("chart"), help="chart directory or .tgz")
+    p.add_argument("chart", type=_chart_ref, help="chart directory, .tgz, oci://... or repo/chart")
+    _add_chart_fetch_args(p)
     p.add_argument("-f", "--values", action="append", type=_existing_path("values file"), default=[],
                    help="values file, applied in order (repeatable)")
     p.add_argument("--set", action="append", default=[], dest="set_values", metavar="KEY=VALUE",
@@ -65,7 +98,8 @@ def cmd_render(args: argparse.Namespace) -> int:
     for assignment in args.set_values:
         if "=" not in assignment:
             raise InputError(f"{assignment!r} has no value: expected KEY=VALUE", source="--set")
-    req = RenderRequest(chart=args.chart, values_files=args.values, set_values=args.set_values,
+    chart = _chart(args, args.chart)
+    req = RenderRequest(chart=chart, values_files=args.values, set_values=args.set_values,
                         release=args.release, namespace=args.namespace, kube_version=args.kube_version,
                         api_versions=args.api_versions)
     try:
@@ -152,18 +186,18 @@ def cmd_matrix(args: argparse.Namespace) -> int:
     from portico.matrix.run import Options, run
     from portico.renderer import HelmLoopRenderer
 
-    matrix = spec.load(args.matrix_file)
+    matrix = spec.load(args.matrix_file, fetch=_fetch(args))
     if args.kube_version:
         matrix = spec.with_validate_versions(matrix, args.kube_version)
     if args.chart:
-        matrix = spec.with_chart(matrix, args.chart)
+        matrix = spec.with_chart(matrix, _chart(args, args.chart, "--chart"))
     console = Console(stderr=True)
     renderer = HelmLoopRenderer(matrix.chart, parallel=2) if args.renderer == "helm" else None
     options = Options(upgrade_from=args.upgrade_from, api_versions=tuple(args.api_versions),
                       schema_locations=tuple(args.schema_location), baseline=args.baseline,
                       admission=args.admission, pod_security=args.pod_security,
                       admission_kubeconfig=args.admission_kubeconfig,
-                      admission_versions=tuple(args.admission_kube_version or ()))
+                      admission_versions=tuple(args.admission_kube_version or ()), fetch=_fetch(args))
     with rich_progress(console, enabled=not args.no_progress) as progress:
         result = run(matrix, args.output_dir, shard=args.shard, renderer=renderer, progress=progress,
                      options=options)
@@ -206,8 +240,10 @@ def cmd_upgrade_check(args: argparse.Namespace) -> int:
     from portico.zerodowntime import check, verdict
 
     cluster = Cluster(args.kubeconfig, args.helm)
-    before = check.Step(args.from_chart or args.chart, tuple(args.values + args.from_values), args.from_label)
-    after = check.Step(args.chart, tuple(args.values + args.to_values), args.to_label)
+    chart = _chart(args, args.chart)
+    from_chart = _chart(args, args.from_chart, "--from-chart") if args.from_chart else chart
+    before = check.Step(from_chart, tuple(args.values + args.from_values), args.from_label)
+    after = check.Step(chart, tuple(args.values + args.to_values), args.to_label)
     started = time.monotonic()
     result, run = check.upgrade_check(cluster, args.scenario, args.release, args.namespace, before, after,
                                       args.target, expected_version=args.expect_version, rate=args.rate,
@@ -233,7 +269,7 @@ def cmd_smoke(args: argparse.Namespace) -> int:
         if unknown:
             raise InputError(f"no such scenario(s): {', '.join(sorted(unknown))}", source=str(args.smoke_file))
         scenarios = [s for s in scenarios if s.name in args.only]
-    settings = smoke.Settings(chart=args.chart, http=args.http, https=args.https, client_image=args.client_image,
+    settings = smoke.Settings(chart=_chart(args, args.chart), http=args.http, https=args.https, client_image=args.client_image,
                               client_command=tuple(args.client_command.split()), common=(common,) if common else ())
     started = time.monotonic()
     results = smoke.run_all(smoke.Runner(Cluster(args.kubeconfig, args.helm), settings), scenarios,
@@ -317,6 +353,68 @@ def cmd_init(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_release(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from portico import release
+
+    chart = _local_chart_dir(args.chart)
+    opts = release.Options(chart=chart, output=args.output, registry=args.registry, plain_http=args.plain_http,
+                           sign_key=args.sign_key, keyring=args.keyring, passphrase_file=args.passphrase_file,
+                           verify_keyring=args.verify_keyring, matrix=args.matrix, skip_matrix=args.skip_matrix,
+                           cosign_key=args.cosign_key, base=args.base)
+    if args.registry and not args.registry.startswith("oci://"):
+        raise InputError(f"expected oci://HOST/PATH, got {args.registry!r}", source="--registry")
+    result = release.run(opts, out=lambda step: print(f"{step.name:<9} {'ok  ' if step.ok else 'FAIL'} "
+                                                       f"{step.detail}", flush=True))
+    table = Table("step", "result", "seconds", title=f"release of {chart}")
+    for step in result.steps:
+        table.add_row(step.name, "ok" if step.ok else "[red]failed[/red]", f"{step.seconds:.1f}")
+    Console().print(table)
+    if args.json:
+        from portico.files import write_atomic
+
+        write_atomic(args.json, json.dumps(result.as_dict(), indent=2) + "\n")
+    return EXIT_OK if result.ok else EXIT_FINDINGS
+
+
+def cmd_version_check(args: argparse.Namespace) -> int:
+    from portico import versioning
+
+    chart = _local_chart_dir(args.chart)
+    problems = versioning.metadata_problems(chart)
+    base = args.base or versioning.last_release_tag(chart)
+    if base is None:
+        print(f"{chart}: no release tag yet ({versioning.chart_yaml(chart)['name']}-*): nothing to compare with")
+    else:
+        problems += versioning.bump_problems(chart, base)
+    for problem in problems:
+        print(problem)
+    if not problems:
+        print(f"{chart}: version {versioning.chart_yaml(chart)['version']} ok" + (f" (against {base})" if base else ""))
+    return EXIT_FINDINGS if problems else EXIT_OK
+
+
+def cmd_registry(args: argparse.Namespace) -> int:
+    from portico.registry import LocalRegistry
+
+    with LocalRegistry(port=args.port) as registry:
+        print(f"registry on http://{registry.host} (storage removed on exit); push with:\n"
+              f"  portico release CHART --registry {registry.oci()} --plain-http\nCtrl-C to stop", flush=True)
+        try:
+            registry.process.wait(timeout=args.timeout)  # type: ignore[union-attr]
+        except PorticoError:
+            pass  # the timeout passed: stop
+    return EXIT_OK
+
+
+def _local_chart_dir(raw: Path) -> Path:
+    if not (raw / "Chart.yaml").exists():
+        raise InputError("is not a chart directory (no Chart.yaml)", source=str(raw))
+    return raw
+
+
 def cmd_versions(args: argparse.Namespace) -> int:
     from portico.toolchain.pins import load_versions
 
@@ -371,6 +469,44 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="replace an existing file")
     p.set_defaults(handler=cmd_init)
 
+    p = sub.add_parser("release", help="lint, test, package, sign, push (OCI) and verify a chart",
+                       description="Steps: metadata, version bump, helm lint, matrix, helm package [--sign], "
+                                   "helm verify, helm push, cosign sign. Stops at the first failure; nothing "
+                                   "is pushed after one.")
+    p.add_argument("chart", type=_existing_path("chart"), help="chart directory")
+    p.add_argument("--registry", default=None, metavar="oci://HOST/PATH", help="push here (default: package only)")
+    p.add_argument("--plain-http", action="store_true", help="the registry speaks plain HTTP (a local one)")
+    p.add_argument("--sign-key", default=None, metavar="NAME", help="GnuPG key to sign with (helm package --sign)")
+    p.add_argument("--keyring", type=_existing_path("keyring"), default=None,
+                   help="secret keyring holding --sign-key (legacy format: gpg --export-secret-keys > secring.gpg)")
+    p.add_argument("--passphrase-file", type=_existing_path("passphrase file"), default=None)
+    p.add_argument("--verify-keyring", type=_existing_path("keyring"), default=None,
+                   help="public keyring to verify the package with (default: --keyring)")
+    p.add_argument("--cosign-key", type=_existing_path("cosign key"), default=None,
+                   help="also sign the pushed artifact with cosign (COSIGN_PASSWORD from the environment)")
+    p.add_argument("--matrix", type=_existing_path("matrix file"), default=None,
+                   help="matrix to run first (default: CHART/ci/matrix.yaml or CHART/ci/portico-matrix.yaml)")
+    p.add_argument("--skip-matrix", action="store_true", help="do not run the matrix (make release ran it)")
+    p.add_argument("--base", default=None, metavar="REF", help="compare the version with this ref (default: the "
+                                                                 "last <chart>-<version> tag)")
+    p.add_argument("-o", "--output", type=Path, default=Path("dist"), help="where the package lands (default: dist)")
+    p.add_argument("--json", type=Path, default=None,
+                   help="write the steps, the package and the pushed reference (host/path/chart@sha256:...) as JSON")
+    p.set_defaults(handler=cmd_release)
+
+    p = sub.add_parser("version-check", help="a changed chart needs a higher version, a CHANGELOG entry and "
+                                             "Artifact Hub annotations",
+                       description="Compares the chart with the last <chart>-<version> release tag (or --base), "
+                                   "as `ct lint` does with its target branch.")
+    p.add_argument("chart", type=_existing_path("chart"), help="chart directory")
+    p.add_argument("--base", default=None, metavar="REF", help="default: the last <chart>-<version> tag")
+    p.set_defaults(handler=cmd_version_check)
+
+    p = sub.add_parser("registry", help="run a throw-away OCI registry on 127.0.0.1 (to try releases)")
+    p.add_argument("--port", type=int, default=None, help="default: a free port")
+    p.add_argument("--timeout", type=float, default=None, help="stop after this many seconds (default: Ctrl-C)")
+    p.set_defaults(handler=cmd_registry)
+
     p = sub.add_parser("versions", help="print the pinned tool versions, KEY=VALUE")
     p.set_defaults(handler=cmd_versions)
 
@@ -405,7 +541,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--kube-version", action="append", type=_k8s_minor,
                    help="validate against this Kubernetes version (repeatable; overrides the matrix file's "
                         "validate.kubernetesVersions)")
-    p.add_argument("--chart", type=Path, default=None, help="chart directory (overrides the matrix file's chart)")
+    p.add_argument("--chart", type=_chart_ref, default=None,
+                   help="chart directory, .tgz, oci://... or repo/chart (overrides the matrix file's chart)")
+    _add_chart_fetch_args(p)
     _add_schema_args(p)
     p.add_argument("--baseline", type=_existing_path("baseline file"), default=None,
                    help="known findings, each with a reason: they are reported but do not fail the run")
@@ -422,7 +560,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--write-baseline", type=Path, default=None, metavar="FILE",
                    help="write this run's findings as a baseline file (then give each a reason)")
     p.add_argument("--upgrade-from", default=None, metavar="REF",
-                   help="previous chart: git:<ref> or a packaged .tgz (overrides the matrix file)")
+                   help="previous chart: git:<ref>, a .tgz, a directory, oci://...@VERSION or repo/chart@VERSION "
+                        "(overrides the matrix file)")
     _add_report_args(p)
     p.add_argument("--renderer", choices=["inprocess", "helm"], default="inprocess",
                    help="inprocess: portico-render (Helm's SDK); helm: one `helm template` per combination")
@@ -433,7 +572,8 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Each scenario of SMOKE_FILE in its own namespace, several at a time: helm install "
                                    "--wait, reach it through its exposure, check the answer came from the release's "
                                    "pods, helm test, uninstall, check nothing is left. Any cluster (KUBECONFIG).")
-    p.add_argument("chart", type=_existing_path("chart"))
+    p.add_argument("chart", type=_chart_ref, help="chart directory, .tgz, oci://... or repo/chart")
+    _add_chart_fetch_args(p)
     p.add_argument("smoke_file", type=_existing_path("smoke file"))
     p.add_argument("--only", action="append", help="run only this scenario (repeatable)")
     p.add_argument("--parallel", type=int, default=3)
@@ -448,13 +588,15 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Install CHART at version A, load every --target, helm upgrade to B, keep the "
                                    "load through the rollout and a settle time; pass on zero failed requests and a "
                                    "completed version switch. Any chart, any cluster (KUBECONFIG).")
-    p.add_argument("chart", type=_existing_path("chart"))
+    p.add_argument("chart", type=_chart_ref, help="chart of version B: directory, .tgz, oci://... or repo/chart")
+    _add_chart_fetch_args(p)
     p.add_argument("--release", required=True)
     p.add_argument("--namespace", required=True)
     p.add_argument("-f", "--values", type=_values_file, action="append", default=[], help="values for both sides")
     p.add_argument("--from-values", type=_values_file, action="append", default=[], help="values of version A")
     p.add_argument("--to-values", type=_values_file, action="append", default=[], help="values of version B")
-    p.add_argument("--from-chart", type=_existing_path("chart"), help="chart of version A (default: CHART)")
+    p.add_argument("--from-chart", type=_chart_ref,
+                   help="chart of version A (default: CHART); a remote one as REF@VERSION")
     p.add_argument("--target", type=_target, action="append", required=True, metavar="NAME=URL[@HOST]",
                    help="where to send load (loopback or addresses of this test's own cluster)")
     p.add_argument("--expect-version", help="the X-Version B answers with; the switch must complete to it")
