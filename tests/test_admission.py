@@ -15,7 +15,7 @@ from portico.admission import stage
 from portico.admission.client import Client
 from portico.admission.server import LocalAPIServer
 from portico.process import default_runner
-from tests.conftest import FIXTURES
+from tests.conftest import CHART, FIXTURES
 
 pytestmark = pytest.mark.apiserver
 
@@ -161,6 +161,21 @@ def test_an_unchanged_upgrade_is_admitted(tmp_path):
     code, findings = tiny_upgrade(tmp_path, "tiny")
     assert not [f for f in findings if f["rule"].startswith("admission/")], findings
     assert code == 0
+
+
+def test_upgrading_the_chart_to_itself_is_admitted(tmp_path):
+    """The chart's helm test Pod is a hook (helm recreates it, never upgrades it) and the pods it owns need the
+    namespace's default ServiceAccount, which no controller creates on the local server: neither is a finding."""
+    matrix = tmp_path / "m.yaml"
+    matrix.write_text(yaml.safe_dump({
+        "chart": str(CHART), "release": {"name": "shop", "namespace": "apps"},
+        "axes": {"type": {"path": "service.type", "values": ["ClusterIP"]}},
+        "validate": {"kubernetesVersions": ["1.34"]}, "upgrade": {"from": str(CHART)}}))
+    done = default_runner().run([sys.executable, "-m", "portico.cli", "matrix", str(matrix), "-o", str(tmp_path / "o"),
+                                 "--no-progress", "--json", str(tmp_path / "r.json"), "--admission"], check=False,
+                                timeout=600)
+    findings = json.loads((tmp_path / "r.json").read_text())["findings"]
+    assert done.returncode == 0 and not findings, findings
 
 
 def test_the_servers_the_matrix_asks_for(tmp_path):

@@ -181,13 +181,17 @@ def admit_upgrades(client: Client, paths: list[UpgradePath], *, label: str,
         index, path = item
         namespace = f"portico-upgrade-{index}"
         ensure_namespace(client, namespace, "privileged")  # the previous release as it was; Pod Security is judged above
-        old = {(d.get("kind"), (d.get("metadata") or {}).get("name")): d for d in manifests.flatten(path.old)}
-        for doc in old.values():
+        # No controller manager runs here to create it, and pods are refused without it.
+        client.create(DEFAULT_SERVICE_ACCOUNT, namespace, dry_run=False)
+        old = {(d.get("kind"), (d.get("metadata") or {}).get("name")): d for d in _released(path.old)}
+        for key, doc in list(old.items()):
             res = client.resource(str(doc.get("apiVersion")), str(doc.get("kind")))
             if res is not None and res.namespaced and doc.get("kind") != "CustomResourceDefinition":
-                client.create(_in(doc, namespace), namespace, dry_run=False)
+                if not client.create(_in(doc, namespace), namespace, dry_run=False).ok:
+                    # The old object could not exist (the admission stage reports why): nothing to upgrade.
+                    del old[key]
         out = []
-        for doc in manifests.flatten(path.new):
+        for doc in _released(path.new):
             key = (doc.get("kind"), (doc.get("metadata") or {}).get("name"))
             res = client.resource(str(doc.get("apiVersion")), str(doc.get("kind")))
             if key not in old or res is None or not res.namespaced:
@@ -207,6 +211,16 @@ def admit_upgrades(client: Client, paths: list[UpgradePath], *, label: str,
         for found in pool.map(one, enumerate(paths)):
             findings += found
     return findings
+
+
+DEFAULT_SERVICE_ACCOUNT = {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default"}}
+
+
+def _released(docs: list[dict]) -> list[dict]:
+    """What `helm upgrade` updates in place: the release's objects, not its hooks (helm deletes and recreates
+    those, e.g. `helm test` pods)."""
+    return [d for d in manifests.flatten(docs)
+            if "helm.sh/hook" not in ((d.get("metadata") or {}).get("annotations") or {})]
 
 
 def _in(doc: dict, namespace: str) -> dict:
