@@ -22,8 +22,8 @@ class Go:
         self.runner.run([self.binary, *args], cwd=cwd, env=env, log_to=log, timeout=timeout)
 
     def build(self, package_dir: Path, output: Path, *, ldflags: str = "", env: Mapping[str, str] | None = None,
-              log: Path | None = None) -> None:
-        args: list[str | Path] = ["build", "-o", output]
+              log: Path | None = None, extra: Sequence[str] = ()) -> None:
+        args: list[str | Path] = ["build", *extra, "-o", output]
         if ldflags:
             args += ["-ldflags", ldflags]
         self.run([*args, "."], cwd=package_dir, env=env, log=log)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import re
 import shutil
+import tempfile
 import time
 import urllib.error
 from pathlib import Path
@@ -100,6 +101,39 @@ def renderer_ready() -> bool:
     return stamps.matches(RENDERER, digest, digest)
 
 
+def patched_helm(src: Path, work: Path) -> Path:
+    """A copy of the pinned helm module with portico's patched engine and manifest sorter (renderer/overlay),
+    and a go.mod that builds the renderer against it; the go.mod's path.
+
+    `go build -overlay` refuses files in the module cache, hence the copy. Each patched file names the sha256
+    of the helm file it was derived from: a different helm fails here, loudly, instead of building a renderer
+    whose output may drift from helm's.
+    """
+    gomod_text = (src / "go.mod").read_text()
+    match = re.search(r"^\s*helm\.sh/helm/v4 (v\S+)", gomod_text, re.MULTILINE)
+    if not match:
+        raise ToolchainError(f"{src / 'go.mod'} does not require helm.sh/helm/v4")
+    upstream = gomod.module_dir("helm.sh/helm/v4", match.group(1))
+    fork = work / "helm"
+    shutil.copytree(upstream, fork)
+    for path in fork.rglob("*"):
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    for line in (src / "overlay" / "SOURCES").read_text().splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        target, patched, expected = line.split()
+        original = fork / target
+        if expected != "-":
+            got = hashlib.sha256(original.read_bytes()).hexdigest() if original.exists() else "missing"
+            if got != expected:
+                raise ToolchainError(f"helm {match.group(1)} {target} is not the file renderer/overlay/{patched} "
+                                     f"was derived from (sha256 {got}, expected {expected}): re-derive the patch")
+        original.write_bytes((src / "overlay" / patched).read_bytes())
+    (work / "go.mod").write_text(f"{gomod_text}\nreplace helm.sh/helm/v4 => {fork}\n")
+    shutil.copy(src / "go.sum", work / "go.sum")
+    return work / "go.mod"
+
+
 def ensure_renderer() -> str:
     """Build the in-process renderer from the package's Go source when that source changes."""
     src = renderer_source()
@@ -109,7 +143,10 @@ def ensure_renderer() -> str:
     started = time.monotonic()
     dest = bin_dir() / RENDERER
     tmp = dest.with_name(f".{RENDERER}.tmp")
-    gomod.go().build(src, tmp, env=gomod.build_env(), log=log_file(f"install-{RENDERER}"))
+    with tempfile.TemporaryDirectory(prefix="portico-render-build-") as work:
+        modfile = patched_helm(src, Path(work))
+        gomod.go().build(src, tmp, env=gomod.build_env(), log=log_file(f"install-{RENDERER}"),
+                         extra=["-modfile", str(modfile)])
     tmp.replace(dest)
     stamps.write(RENDERER, digest, "go build (package data renderer/)", digest)
     return f"{RENDERER:<12} {digest[:9]} built from the package's renderer source ({time.monotonic() - started:.0f}s)"

@@ -47,9 +47,9 @@ def matches(name: str, version: str, recipe: str | None = None) -> bool:
 
 
 def source_digest(src: Path) -> str:
-    """Digest of a Go package directory's sources (.go, go.mod, go.sum)."""
+    """Digest of a Go package directory's sources (.go, go.mod, go.sum, and patched helm files below it)."""
     digest = hashlib.sha256()
-    for path in sorted(src.glob("*")):
-        if path.suffix in (".go", ".mod", ".sum"):
-            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    for path in sorted(src.rglob("*")):
+        if path.suffix in (".go", ".mod", ".sum", ".overlay") or path.name == "SOURCES":
+            digest.update(str(path.relative_to(src)).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]

@@ -22,7 +22,6 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
-	"sort"
 	"strings"
 	"sync"
 
@@ -46,10 +45,71 @@ type request struct {
 	Namespace   string           `json:"namespace"`
 }
 
+// A response carries the manifest either whole or, when it repeats large
+// documents sent before (CRDs, big ConfigMaps), as parts: literal text, or
+// "\x00" + the key of a document in an earlier response's defs. Joined, the
+// parts are the manifest byte for byte.
 type response struct {
-	ID       string `json:"id"`
-	Manifest string `json:"manifest,omitempty"`
-	Error    string `json:"error,omitempty"`
+	ID       string            `json:"id"`
+	Manifest string            `json:"manifest,omitempty"`
+	Parts    []string          `json:"parts,omitempty"`
+	Defs     map[string]string `json:"defs,omitempty"`
+	Error    string            `json:"error,omitempty"`
+	SHA256   string            `json:"sha256,omitempty"` // of the manifest, hex: the harness's plain render hash
+}
+
+const sharedPieceMin = 1024 // documents at least this long are sent once
+
+// documentStarts are the offsets of lines starting with "---" (helm's separators), after offset 0.
+func documentStarts(manifest string) []int {
+	var starts []int
+	for i := 0; i < len(manifest); {
+		j := strings.Index(manifest[i:], "\n---")
+		if j < 0 {
+			break
+		}
+		starts = append(starts, i+j+1)
+		i += j + 1
+	}
+	return starts
+}
+
+// shareRepeats turns a whole-manifest response into parts when that saves bytes. Single goroutine.
+func shareRepeats(resp *response, sent map[string]bool) {
+	if len(resp.Manifest) < 2*sharedPieceMin {
+		return
+	}
+	bounds := append(append([]int{0}, documentStarts(resp.Manifest)...), len(resp.Manifest))
+	var parts []string
+	defs := map[string]string{}
+	shared := false
+	for k := 0; k+1 < len(bounds); k++ {
+		piece := resp.Manifest[bounds[k]:bounds[k+1]]
+		if len(piece) < sharedPieceMin {
+			if n := len(parts); n > 0 && !strings.HasPrefix(parts[n-1], "\x00") {
+				parts[n-1] += piece
+			} else {
+				parts = append(parts, piece)
+			}
+			continue
+		}
+		sum := sha256.Sum256([]byte(piece))
+		key := hex.EncodeToString(sum[:16])
+		if sent[key] {
+			shared = true
+		} else {
+			sent[key] = true
+			defs[key] = piece
+		}
+		parts = append(parts, "\x00"+key)
+	}
+	if !shared && len(defs) == 0 {
+		return
+	}
+	resp.Manifest, resp.Parts = "", parts
+	if len(defs) > 0 {
+		resp.Defs = defs
+	}
 }
 
 // mergeMaps mirrors helm's -f merging: maps merge recursively, anything else
@@ -225,9 +285,8 @@ func render(ch *chart.Chart, schemas *schemaCache, req request) (string, error) 
 	var b strings.Builder
 	b.WriteString(strings.TrimSpace(rel.Manifest))
 	b.WriteString("\n")
-	hooks := append([]*release.Hook(nil), rel.Hooks...)
-	sort.SliceStable(hooks, func(i, j int) bool { return hooks[i].Path < hooks[j].Path })
-	for _, h := range hooks {
+	// Hooks in helm's order (SortManifests: by kind, weight, name), as `helm template` prints them.
+	for _, h := range rel.Hooks {
 		fmt.Fprintf(&b, "---\n# Source: %s\n%s\n", h.Path, h.Manifest)
 	}
 	return b.String(), nil
@@ -287,7 +346,8 @@ func main() {
 			defer wg.Done()
 			for req := range requests {
 				manifest, err := reuse.render(ch, schemas, req)
-				resp := response{ID: req.ID, Manifest: manifest}
+				sum := sha256.Sum256([]byte(manifest))
+				resp := response{ID: req.ID, Manifest: manifest, SHA256: hex.EncodeToString(sum[:])}
 				if err != nil {
 					resp = response{ID: req.ID, Error: err.Error()}
 				}
@@ -299,7 +359,9 @@ func main() {
 	go func() {
 		out := bufio.NewWriterSize(os.Stdout, 1<<20)
 		enc := json.NewEncoder(out)
+		sent := map[string]bool{}
 		for resp := range responses {
+			shareRepeats(&resp, sent)
 			if err := enc.Encode(resp); err != nil {
 				fmt.Fprintf(os.Stderr, "portico-render: writing response: %v\n", err)
 				os.Exit(2)
