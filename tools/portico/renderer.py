@@ -41,8 +41,10 @@ class HelmLoopRenderer:
         self.helm = Helm.pinned(helm)
 
     def _one(self, job: RenderJob) -> RenderResult:
+        # --include-crds: the in-process renderer includes crds/ (the matrix validates custom resources with them).
         req = RenderRequest(chart=self.chart, layers=job.layers, release=job.release, namespace=job.namespace,
-                            kube_version=job.kube_version, api_versions=job.api_versions)
+                            kube_version=job.kube_version, api_versions=job.api_versions,
+                            extra_args=("--include-crds",))
         try:
             return RenderResult(job.id, self.helm.template(req), None)
         except RenderError as exc:
