@@ -6,6 +6,7 @@ order; the chart is loaded once and a worker per core renders.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 from dataclasses import dataclass, field
@@ -37,6 +38,10 @@ class RenderResult:
     id: str
     manifest: str
     error: str | None
+    sha256: str | None = None  # of the manifest, when the renderer computed it
+
+    def digest(self) -> str:
+        return self.sha256 or hashlib.sha256(self.manifest.encode()).hexdigest()
 
 
 @dataclass
@@ -68,12 +73,20 @@ class PorticoRender:
             writer = threading.Thread(target=feed, daemon=True)
             writer.start()
             received = 0
+            shared: dict[str, str] = {}  # large documents the renderer sends once (see main.go: response)
             for line in proc.stdout:
                 resp = json.loads(line)
                 received += 1
-                yield RenderResult(resp["id"], resp.get("manifest", ""), resp.get("error"))
+                yield RenderResult(resp["id"], _manifest(resp, shared), resp.get("error"), resp.get("sha256"))
             writer.join()
             code = proc.wait(timeout=60)
             if code != 0 or feed_error or received != sent:
                 raise ToolError(f"portico-render failed (exit {code}, {received}/{sent} renders): "
                                 f"{tail(proc.stderr_text())}")
+
+
+def _manifest(resp: dict, shared: dict[str, str]) -> str:
+    if "parts" not in resp:
+        return resp.get("manifest", "")
+    shared.update(resp.get("defs") or {})
+    return "".join(shared[p[1:]] if p.startswith("\x00") else p for p in resp["parts"])

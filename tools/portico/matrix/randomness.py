@@ -30,12 +30,15 @@ def _diff(a: Any, b: Any, path: Path_) -> Iterator[Path_]:
         yield path
 
 
-def masks(pairs: list[tuple[str, str]]) -> set[tuple[int, str, Path_]]:
+def masks(pairs: list[tuple[str, str]], cache: manifests.DocCache | None = None) -> set[tuple[int, str, Path_]]:
     """(document position, kind, field path) that differ between two renders of the same values."""
     found: set[tuple[int, str, Path_]] = set()
+    load = cache.load_all if cache else manifests.load_all
     for first, second in pairs:
-        docs_a, docs_b = manifests.load_all(first), manifests.load_all(second)
+        docs_a, docs_b = load(first), load(second)
         for index, (a, b) in enumerate(zip(docs_a, docs_b)):
+            if a is b:  # the same document text, parsed once: nothing differs
+                continue
             for path in _diff(a, b, ()):
                 found.add((index, str(a.get("kind")), path))
     return found
@@ -64,17 +67,29 @@ def _mask(doc: Any, path: Path_) -> None:
         node[last] = MASK
 
 
-def fingerprint(manifest: str, found: set[tuple[int, str, Path_]]) -> str:
-    """A hash of the manifest with every randomised place masked (the plain hash when nothing is random)."""
+def fingerprint(manifest: str, found: set[tuple[int, str, Path_]],
+                pieces: dict[str, str] | None = None) -> str:
+    """A hash of the manifest with every randomised place masked (the plain hash when nothing is random).
+
+    Masked per document: `pieces` (document text -> its masked hash) carries the work over from one render
+    to the next, since most documents repeat across a matrix.
+    """
     if not found:
         return hashlib.sha256(manifest.encode()).hexdigest()[:16]
     by_kind = _kind_paths(found)
-    docs = manifests.load_all(manifest)
-    for doc in docs:
-        for path in by_kind.get(str(doc.get("kind")), ()):
-            _mask(doc, path)
-    text = yaml.dump_all(docs, Dumper=_DUMPER, sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    pieces = {} if pieces is None else pieces
+    digest = hashlib.sha256()
+    for piece in manifests.pieces(manifest):
+        masked = pieces.get(piece)
+        if masked is None:
+            docs = manifests.load_all(piece)  # fresh objects: masking changes them
+            for doc in docs:
+                for path in by_kind.get(str(doc.get("kind")), ()):
+                    _mask(doc, path)
+            text = yaml.dump_all(docs, Dumper=_DUMPER, sort_keys=True) if docs else ""
+            masked = pieces[piece] = hashlib.sha256(text.encode()).hexdigest()
+        digest.update(masked.encode())
+    return digest.hexdigest()[:16]
 
 
 def describe(found: set[tuple[int, str, Path_]]) -> list[str]:

@@ -151,7 +151,8 @@ def _render_all(renderer, jobs: list[RenderJob], progress: Progress, stage: str 
 
 def _probe_jobs(jobs: list[RenderJob], rendered: dict[str, RenderResult]) -> tuple[list[RenderJob], dict[str, str]]:
     """A few jobs with distinct renders, spread over the run, to render again; and every job's plain hash."""
-    plain = {j.id: randomness.fingerprint(rendered[j.id].manifest, set()) for j in jobs if rendered[j.id].error is None}
+    # The plain hash is what fingerprint() gives without masks: the manifest's sha256 (the renderer's, when sent).
+    plain = {j.id: rendered[j.id].digest()[:16] for j in jobs if rendered[j.id].error is None}
     distinct: dict[str, RenderJob] = {}
     for job in jobs:
         if job.id in plain:
@@ -184,6 +185,8 @@ class _Pipeline:
         self.by_hash: dict[str, str] = {}
         self.combos_of: dict[str, list[str]] = defaultdict(list)
         self.parsed: dict[str, list[dict]] = {}
+        self.docs = manifests.DocCache()  # each distinct document parsed and dumped once
+        self.masked_pieces: dict[str, str] = {}  # document text -> its hash with random places masked
         self.masks: set = set()
         self.admitted = 0
         self.upgrade_paths: list = []
@@ -227,7 +230,7 @@ class _Pipeline:
         if probes:
             again = _render_all(renderer, probes, self.progress, "probe")
             self.masks = randomness.masks([(rendered[p.id.removeprefix("probe:")].manifest, again[p.id].manifest)
-                                           for p in probes if again[p.id].error is None])
+                                           for p in probes if again[p.id].error is None], self.docs)
         self._timed("render", t0)
         self._dedupe(rendered, plain)
 
@@ -249,22 +252,25 @@ class _Pipeline:
             combo.error = res.error
             if res.error is None:
                 # Without randomised places the plain hash already is the fingerprint.
-                combo.render = randomness.fingerprint(res.manifest, self.masks) if self.masks else plain[combo.id]
+                combo.render = (randomness.fingerprint(res.manifest, self.masks, self.masked_pieces) if self.masks
+                                else plain[combo.id])
                 self.by_hash.setdefault(combo.render, res.manifest)
                 self.combos_of[combo.render].append(combo.id)
             elif combo.expected_error is None and _chart_error(res.error):
                 raise InputError(f"the chart's templates do not parse: {res.error}", source=str(self.matrix.chart))
             self.findings.extend(_render_findings(combo))
-        self.parsed = {h: manifests.load_all(m) for h, m in self.by_hash.items()}
+        self.parsed = {h: self.docs.load_all(m) for h, m in self.by_hash.items()}
         # The chart's CRDs, from crds/ and from its renders, each once (the chart's own first).
         crds = {json.dumps(d, sort_keys=True, default=str): d for d in self.matrix.chart_crds}
-        crds.update((json.dumps(d, sort_keys=True, default=str), d) for docs in self.parsed.values() for d in docs
-                    if d.get("kind") == "CustomResourceDefinition")
+        rendered_crds = {id(d): d for docs in self.parsed.values() for d in docs
+                         if d.get("kind") == "CustomResourceDefinition"}
+        crds.update((json.dumps(d, sort_keys=True, default=str), d) for d in rendered_crds.values())
         self.crds = list(crds.values())
 
     def _stages(self, staging: Path, previous) -> tuple[int, int]:
         t0 = time.monotonic()
-        resources = _write(staging, self.matrix, self.results, self.jobs, self.parsed, self.plan, self.shard)
+        resources = _write(staging, self.matrix, self.results, self.jobs, self.parsed, self.plan, self.shard,
+                           self.docs)
         self._timed("write", t0)
         t0 = time.monotonic()
         validations = self._schemas(staging / "renders") if self.by_hash else 0
@@ -294,7 +300,7 @@ class _Pipeline:
         """kubeconform once per distinct resource (not per render), per Kubernetes version."""
         validations = 0
         with tempfile.TemporaryDirectory(prefix="portico-validate-") as tmp:
-            unique, renders_of = _unique_resources(self.parsed, Path(tmp) / "resources")
+            unique, renders_of = _unique_resources(self.parsed, Path(tmp) / "resources", self.docs)
             # The chart's own CRDs (crds/ and rendered ones) validate its custom resources.
             extra = [*self.options.schema_locations, *self.matrix.schema_locations]
             if crd_schemas.convert_crds(self.crds, Path(tmp) / "crd-schemas", str(self.matrix.chart)):
@@ -379,15 +385,16 @@ class _Pipeline:
         return out
 
 
-def _unique_resources(parsed: dict[str, list[dict]], root: Path) -> tuple[Path, dict[str, list[str]]]:
+def _unique_resources(parsed: dict[str, list[dict]], root: Path,
+                      cache: manifests.DocCache) -> tuple[Path, dict[str, list[str]]]:
     """Each distinct resource once, as root/<hash>.yaml; and which renders hold each."""
     root.mkdir(parents=True)
     renders_of: dict[str, list[str]] = defaultdict(list)
-    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    digests: dict[int, str] = {}
     for render, docs in parsed.items():
         for doc in docs:
-            text = yaml.dump(doc, Dumper=dumper, sort_keys=True)
-            digest = hashlib.sha256(text.encode()).hexdigest()[:20]
+            text = cache.dump(doc, sort_keys=True)
+            digest = digests.get(id(doc)) or digests.setdefault(id(doc), hashlib.sha256(text.encode()).hexdigest()[:20])
             if digest not in renders_of:
                 (root / f"{digest}.yaml").write_text(text)
             renders_of[digest].append(render)
@@ -409,10 +416,11 @@ def _render_findings(combo: ComboResult) -> Iterable[Finding]:
 
 
 def _write(root: Path, matrix: Matrix, results: list[ComboResult], jobs: list[RenderJob],
-           parsed: dict[str, list], plan: combos_mod.Plan, shard: tuple[int, int] | None) -> int:
+           parsed: dict[str, list], plan: combos_mod.Plan, shard: tuple[int, int] | None,
+           cache: manifests.DocCache) -> int:
     resources = 0
     for h, docs in parsed.items():
-        resources += len(manifests.write_resources(docs, root / "renders" / h))
+        resources += len(manifests.write_resources(docs, root / "renders" / h, cache))
     for combo, job in zip(results, jobs):
         cdir = root / "combinations" / combo.id
         cdir.mkdir(parents=True)
