@@ -16,6 +16,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+import semver
 import yaml
 
 from portico.clients.helm import Helm
@@ -25,6 +26,7 @@ from tests.conftest import CHART, REPO
 from tests.release_helpers import chart_copy, make_key, pull, tamper
 
 VERSION = yaml.safe_load((CHART / "Chart.yaml").read_text())["version"]
+NEXT_PATCH = str(semver.Version.parse(VERSION).bump_patch())
 
 
 def portico(*args: str, cwd: Path = REPO, env: dict | None = None):
@@ -254,12 +256,12 @@ def test_a_chart_change_without_a_version_bump_fails(released_repo):
 def test_a_bump_with_its_changelog_entry_passes(released_repo, tmp_path):
     notes = released_repo / "templates" / "NOTES.txt"
     notes.write_text(notes.read_text() + "\nThanks.\n")
-    bumped = chart_copy(tmp_path / "bumped", "0.1.1", chart=released_repo)
+    bumped = chart_copy(tmp_path / "bumped", NEXT_PATCH, chart=released_repo)
     for name in ("Chart.yaml", "CHANGELOG.md"):
         (released_repo / name).write_text((bumped / name).read_text())
     done = portico("version-check", str(released_repo))
     assert done.returncode == 0, done.stdout
-    assert f"version 0.1.1 ok (against portico-{VERSION})" in done.stdout
+    assert f"version {NEXT_PATCH} ok (against portico-{VERSION})" in done.stdout
     # A lower version than the release is refused even with an entry.
     meta = yaml.safe_load((released_repo / "Chart.yaml").read_text())
     meta["version"] = "0.0.9"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.chart.render import render
 
 HOSTS = [{"host": "shop.example.com", "paths": [
@@ -85,13 +87,32 @@ def test_httproute_rules_matches_filters_canary_weights():
                                                                                "replaceFullPath": "/new"},
                                                                       "statusCode": 301}}]}]
     route = render(exposed(["httpRoute"], httpRoute={"rules": rules})).one("HTTPRoute")
-    extra = route["spec"]["rules"][3:]
+    extra = route["spec"]["rules"][:2]  # user rules first (see the precedence test below)
     assert extra[0]["backendRefs"] == [{"name": "rel-portico", "port": 80, "weight": 90},
                                        {"name": "canary", "port": 80, "weight": 10}]
     assert [f["type"] for f in extra[0]["filters"]] == [
         "RequestHeaderModifier", "ResponseHeaderModifier", "URLRewrite", "RequestMirror"]
     assert extra[0]["matches"][0]["method"] == "GET"
     assert extra[1]["filters"][0]["type"] == "RequestRedirect"
+
+
+@pytest.mark.parametrize("helm", ["helm", "helm3"])
+def test_user_rules_take_precedence_over_generated_ones(helm):
+    """A weighted canary split on "/" must not be shadowed by the catch-all generated from expose.hosts:
+    Gateway API breaks ties between equal matches by rule order, so user rules come first and a generated rule
+    with the same match is left out."""
+    split = {"matches": [{"path": {"type": "PathPrefix", "value": "/"}}],
+             "backendRefs": [{"name": "stable", "port": 80, "weight": 90}, {"name": "canary", "port": 80, "weight": 10}]}
+    values = {"expose": {"via": ["httpRoute"], "hosts": [{"host": "shop.example.com", "paths": [{"path": "/"},
+                                                                                              {"path": "/api"}]}]},
+              "httpRoute": {"parentRefs": [{"name": "gw"}], "rules": [split]}}
+    rules = render(values, helm=helm).one("HTTPRoute")["spec"]["rules"]
+    assert rules[0]["backendRefs"] == split["backendRefs"]
+    assert [r["matches"][0]["path"]["value"] for r in rules] == ["/", "/api"]
+    # A user rule without matches is Gateway API's "/" prefix: it takes the catch-all's place too.
+    implicit = {**values, "httpRoute": {"parentRefs": [{"name": "gw"}], "rules": [{"backendRefs": split["backendRefs"]}]}}
+    rules = render(implicit, helm=helm).one("HTTPRoute")["spec"]["rules"]
+    assert len(rules) == 2 and "matches" not in rules[0] and rules[1]["matches"][0]["path"]["value"] == "/api"
 
 
 def test_reference_grant_for_backends_in_other_namespaces():

@@ -32,6 +32,28 @@ def test_external_name_has_no_selector():
     assert "selector" not in spec and "clusterIP" not in spec
 
 
+NOTHING_FOR_PODS = {"Deployment", "StatefulSet", "ServiceAccount", "PodDisruptionBudget", "HorizontalPodAutoscaler",
+                    "NetworkPolicy"}
+EVERYTHING_ON = {"replicaCount": 3, "autoscaling": {"enabled": True}, "networkPolicy": {"enabled": True},
+                 "podDisruptionBudget": {"enabled": True}}
+
+
+@pytest.mark.parametrize("helm", ["helm", "helm3"])
+@pytest.mark.parametrize("kind", ["Deployment", "StatefulSet"])
+def test_an_external_name_alias_runs_no_pods(kind, helm):
+    """ExternalName makes the release an alias: no workload, ServiceAccount, PDB, HPA or NetworkPolicy, whatever
+    else is switched on, and no helm test pod (there is nothing of ours to reach)."""
+    out = render({**EVERYTHING_ON, "workload": {"kind": kind},
+                  **svc(type="ExternalName", externalName="db.example.com")}, helm=helm)
+    assert out.kinds() == ["Service"]
+
+
+def test_service_only_mode_renders_nothing_for_pods_either():
+    out = render({**EVERYTHING_ON, "workload": {"kind": "None", "selector": {"app": "legacy"}},
+                  "service": {"ports": [{"name": "http", "port": 80, "targetPort": 8080}]}})
+    assert not NOTHING_FOR_PODS & set(out.kinds())
+
+
 def test_node_port_pinned_or_left_to_the_cluster():
     values = svc(type="NodePort")
     values["service"]["ports"] = [dict(HTTP, nodePort=30080), {"name": "admin", "port": 9000, "targetPort": 8080}]

@@ -89,8 +89,11 @@ labels:
 {{- end }}
 {{- end }}
 
+{{/* "true" when the release runs pods: not in service-only mode (workload.kind None), and not when the
+main Service is an ExternalName alias for something outside the cluster. */}}
 {{- define "portico.hasWorkload" -}}
-{{- if ne .Values.workload.kind "None" }}true{{ end }}
+{{- $alias := and .Values.service.enabled (eq (toString .Values.service.type) "ExternalName") }}
+{{- if and (ne .Values.workload.kind "None") (not $alias) }}true{{ end }}
 {{- end }}
 
 {{/* "true" when a PodDisruptionBudget is rendered. */}}
