@@ -62,6 +62,8 @@ lint: setup ## helm lint --strict and ct lint on the chart
 bench: setup ## throughput benchmarks (results in benchmarks/results, summary in docs/benchmarks.md)
 	$(PY) benchmarks/bench_matrix.py --json benchmarks/results/matrix.json
 	$(PY) benchmarks/bench_admission.py --json benchmarks/results/admission.json
+	$(PY) benchmarks/bench_charts.py --json benchmarks/results/charts.json
+	$(PY) benchmarks/bench_memory.py --json benchmarks/results/memory.json
 
 docs: setup ## regenerate the chart README from values.yaml comments
 	helm-docs --chart-search-root charts

@@ -8,15 +8,13 @@ The manifests themselves are kept as rendered.
 from __future__ import annotations
 
 import hashlib
+import json
 from typing import Any, Iterator
-
-import yaml
 
 from portico import manifests
 
 Path_ = tuple[Any, ...]
 MASK = "<random>"
-_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
 def _diff(a: Any, b: Any, path: Path_) -> Iterator[Path_]:
@@ -51,28 +49,25 @@ def _kind_paths(found: set[tuple[int, str, Path_]]) -> dict[str, set[Path_]]:
     return out
 
 
-def _mask(doc: Any, path: Path_) -> None:
-    node = doc
-    for key in path[:-1]:
-        if isinstance(node, dict) and key in node:
-            node = node[key]
-        elif isinstance(node, list) and isinstance(key, int) and key < len(node):
-            node = node[key]
-        else:
-            return
-    last = path[-1] if path else None
-    if isinstance(node, dict) and last in node:
-        node[last] = MASK
-    elif isinstance(node, list) and isinstance(last, int) and last < len(node):
-        node[last] = MASK
+def _masked(node: Any, path: Path_) -> Any:
+    """A copy of node with the value at path replaced by MASK; only the containers along the path are
+    copied (the node may be shared with other renders)."""
+    if not path:
+        return node  # the whole document never is random: two renders always share its kind
+    key, rest = path[0], path[1:]
+    if isinstance(node, dict) and key in node:
+        return {**node, key: _masked(node[key], rest) if rest else MASK}
+    if isinstance(node, list) and isinstance(key, int) and key < len(node):
+        return [*node[:key], _masked(node[key], rest) if rest else MASK, *node[key + 1:]]
+    return node
 
 
 def fingerprint(manifest: str, found: set[tuple[int, str, Path_]],
-                pieces: dict[str, str] | None = None) -> str:
+                pieces: dict[str, str] | None = None, cache: manifests.DocCache | None = None) -> str:
     """A hash of the manifest with every randomised place masked (the plain hash when nothing is random).
 
     Masked per document: `pieces` (document text -> its masked hash) carries the work over from one render
-    to the next, since most documents repeat across a matrix.
+    to the next, since most documents repeat across a matrix; `cache` parses each document text once.
     """
     if not found:
         return hashlib.sha256(manifest.encode()).hexdigest()[:16]
@@ -82,11 +77,12 @@ def fingerprint(manifest: str, found: set[tuple[int, str, Path_]],
     for piece in manifests.pieces(manifest):
         masked = pieces.get(piece)
         if masked is None:
-            docs = manifests.load_all(piece)  # fresh objects: masking changes them
-            for doc in docs:
+            docs = list(cache.load_all(piece) if cache else manifests.load_all(piece))
+            for i, doc in enumerate(docs):
                 for path in by_kind.get(str(doc.get("kind")), ()):
-                    _mask(doc, path)
-            text = yaml.dump_all(docs, Dumper=_DUMPER, sort_keys=True) if docs else ""
+                    docs[i] = doc = _masked(doc, path)
+            # JSON with sorted keys is as canonical as a YAML dump here, and its C encoder is much faster.
+            text = json.dumps(docs, sort_keys=True, default=str)
             masked = pieces[piece] = hashlib.sha256(text.encode()).hexdigest()
         digest.update(masked.encode())
     return digest.hexdigest()[:16]

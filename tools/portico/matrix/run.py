@@ -15,6 +15,7 @@ import re
 import tempfile
 import time
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -252,8 +253,8 @@ class _Pipeline:
             combo.error = res.error
             if res.error is None:
                 # Without randomised places the plain hash already is the fingerprint.
-                combo.render = (randomness.fingerprint(res.manifest, self.masks, self.masked_pieces) if self.masks
-                                else plain[combo.id])
+                combo.render = (randomness.fingerprint(res.manifest, self.masks, self.masked_pieces, self.docs)
+                                if self.masks else plain[combo.id])
                 self.by_hash.setdefault(combo.render, res.manifest)
                 self.combos_of[combo.render].append(combo.id)
             elif combo.expected_error is None and _chart_error(res.error):
@@ -418,9 +419,10 @@ def _render_findings(combo: ComboResult) -> Iterable[Finding]:
 def _write(root: Path, matrix: Matrix, results: list[ComboResult], jobs: list[RenderJob],
            parsed: dict[str, list], plan: combos_mod.Plan, shard: tuple[int, int] | None,
            cache: manifests.DocCache) -> int:
-    resources = 0
-    for h, docs in parsed.items():
-        resources += len(manifests.write_resources(docs, root / "renders" / h, cache))
+    # File creation is system calls, mostly outside the GIL: a few threads overlap them.
+    with ThreadPoolExecutor(4) as pool:
+        resources = sum(pool.map(lambda item: len(manifests.write_resources(item[1], root / "renders" / item[0],
+                                                                            cache)), parsed.items()))
     for combo, job in zip(results, jobs):
         cdir = root / "combinations" / combo.id
         cdir.mkdir(parents=True)
