@@ -111,6 +111,32 @@ def test_additional_named_services_beside_the_main_one():
     assert internal["spec"]["selector"] == public["spec"]["selector"]
 
 
+@pytest.mark.parametrize("helm", ["helm", "helm3"])
+def test_an_additional_service_inherits_nothing_type_specific(helm):
+    """A public LoadBalancer main Service with every type-specific field set: the internal metrics Service beside
+    it stays a plain ClusterIP with the same selector, the main labels and (without ports of its own) the main
+    ports by name, but no nodePort, traffic policy, load balancer field, session affinity or annotation."""
+    main = {"type": "LoadBalancer", "ports": [dict(HTTP, nodePort=30080)], "externalTrafficPolicy": "Local",
+            "loadBalancerClass": "metallb", "loadBalancerSourceRanges": ["10.0.0.0/8"],
+            "allocateLoadBalancerNodePorts": False, "sessionAffinity": "ClientIP",
+            "sessionAffinityTimeoutSeconds": 600, "annotations": {"metallb.io/address-pool": "public"},
+            "labels": {"tier": "edge"}, "externalIPs": ["192.0.2.10"]}
+    out = render({"service": main, "additionalServices": {"metrics": {"labels": {"scrape": "yes"}}}}, helm=helm)
+    public, metrics = out.one("Service", "rel-portico"), out.one("Service", "rel-portico-metrics")
+    spec = metrics["spec"]
+    assert spec["type"] == "ClusterIP" and spec["selector"] == public["spec"]["selector"]
+    assert spec["ports"] == [{"port": 80, "name": "http", "targetPort": "http", "protocol": "TCP"}]
+    for field in ("externalTrafficPolicy", "loadBalancerClass", "loadBalancerSourceRanges", "sessionAffinity",
+                  "sessionAffinityConfig", "allocateLoadBalancerNodePorts", "externalIPs"):
+        assert field not in spec, field
+    assert "annotations" not in metrics["metadata"] or not metrics["metadata"]["annotations"]
+    assert metrics["metadata"]["labels"]["tier"] == "edge" and metrics["metadata"]["labels"]["scrape"] == "yes"
+    # What it sets itself it keeps, type-specific fields included.
+    out = render({"service": main, "additionalServices": {"nodes": {"type": "NodePort",
+                                                                    "externalTrafficPolicy": "Local"}}}, helm=helm)
+    assert out.one("Service", "rel-portico-nodes")["spec"]["externalTrafficPolicy"] == "Local"
+
+
 def test_service_only_mode_renders_no_workload():
     out = render({"workload": {"kind": "None", "selector": {"app": "legacy"}},
                   "service": {"ports": [{"name": "http", "port": 80, "targetPort": 8080}]}})

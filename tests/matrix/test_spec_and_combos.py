@@ -128,3 +128,18 @@ def test_jinja_snippets_see_every_axis(tmp_path):
                                "sized": "selectorLabel: tiny-{{ size }}\nextra: {{ 'big' if size > 1 else 'small' }}"}}}})
     layers = layers_mod.layers(m, {"size": "3", "label": "sized"})
     assert values.merge(layers) == {"replicas": 3, "selectorLabel": "tiny-3", "extra": "big"}
+
+
+def test_the_spec_knows_every_assert_helper():
+    from portico.matrix import properties, spec
+
+    assert spec.ASSERT_HELPERS == set(properties.helpers([]))
+
+
+def test_named_finds_one_object_by_kind_and_name():
+    from portico.matrix import properties
+
+    docs = [{"kind": "Service", "metadata": {"name": "a"}, "spec": {"type": "ClusterIP"}},
+            {"kind": "Service", "metadata": {"name": "b"}, "spec": {"type": "NodePort"}}]
+    named = properties.helpers(docs)["named"]
+    assert named("Service", "b")["spec"]["type"] == "NodePort" and named("Service", "c") is None

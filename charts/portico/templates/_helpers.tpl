@@ -110,6 +110,10 @@ main Service is an ExternalName alias for something outside the cluster. */}}
 {{/*
 Services, normalised: a list of {key, name, spec} with every default filled in.
 The main Service is key "main"; additionalServices keep their key as a suffix.
+An additional Service shares with the main one only what is not type-specific: the pod selector, its labels
+(merged under its own) and, when it sets no ports, its ports by name without their nodePorts. Everything else
+starts from the chart's defaults (a ClusterIP, no traffic policies, no load balancer fields, no session
+affinity, no annotations): an internal Service never turns public because the main one is.
 Returned as YAML under "services:" (templates use fromYaml).
 */}}
 {{- define "portico.services" -}}
@@ -121,9 +125,14 @@ services:
     spec: {{- toYaml .Values.service | nindent 6 }}
 {{- end }}
 {{- range $key, $svc := .Values.additionalServices }}
+{{- $inherited := list }}
+{{- range $.Values.service.ports }}{{ $inherited = append $inherited (omit . "nodePort") }}{{ end }}
+{{- $spec := mergeOverwrite (dict "enabled" true "type" "ClusterIP") (deepCopy (omit $svc "ports" "labels")) }}
+{{- $_ := set $spec "ports" ($svc.ports | default $inherited) }}
+{{- $_ := set $spec "labels" (merge (deepCopy ($svc.labels | default dict)) ($.Values.service.labels | default dict)) }}
   - key: {{ $key }}
     name: {{ $svc.nameOverride | default (printf "%s-%s" $fullname $key | trunc 63 | trimSuffix "-") }}
-    spec: {{- toYaml (mergeOverwrite (deepCopy $.Values.service) (omit $svc "ports") (dict "ports" ($svc.ports | default $.Values.service.ports))) | nindent 6 }}
+    spec: {{- toYaml $spec | nindent 6 }}
 {{- end }}
 {{- end }}
 

@@ -40,6 +40,7 @@ def helpers(docs: list[dict]) -> dict[str, Callable]:
 
     return {
         "objects": objects,
+        "named": lambda kind, name: next((d for d in objects(kind) if get(d, "metadata.name") == name), None),
         "count": lambda kind: len(objects(kind)),
         "get": get,
         "all_have": lambda kind, path: all(get(d, path, _MISSING) not in (_MISSING, None, [], {}, "")

@@ -29,7 +29,8 @@ from portico.schemas import kubernetes_versions
 from portico.values import read_yaml
 
 # Functions a property expectation may call (portico.matrix.properties defines them).
-ASSERT_HELPERS = frozenset({"objects", "all_have", "none_have", "all_equal", "count", "get"})
+# The names matrix/properties.helpers provides (a test keeps the two in step).
+ASSERT_HELPERS = frozenset({"objects", "named", "all_have", "none_have", "all_equal", "count", "get"})
 
 ENVIRONMENT = "environment"
 KUBE_VERSION = "kubeVersion"
