@@ -38,6 +38,8 @@ check: lint ## the main job: lint, version check, then the chart's full values m
 	$(PY) -m portico.cli matrix $(CHART)/ci/matrix.yaml -o out/matrix --admission \
 	  $(if $(RELEASE_TAG),--upgrade-from git:$(RELEASE_TAG)) \
 	  --junit out/matrix-junit.xml --json out/matrix.json --markdown out/matrix.md
+	$(PY) -m portico.cli matrix $(CHART)/ci/workloads.yaml -o out/workloads --admission \
+	  --junit out/workloads-junit.xml --json out/workloads.json
 
 # make release REGISTRY=oci://ghcr.io/ORG/charts SIGN_KEY="Portico chart releases" KEYRING=secring.gpg
 #   [PLAIN_HTTP=1] [COSIGN_KEY=cosign.key]; without REGISTRY it packages and signs into dist/ only.

@@ -84,6 +84,20 @@ def test_app_through_a_node_port(release):
     assert answer["version"] == "1.0.0" and answer["pod"].startswith(f"{name}-portico-")
 
 
+def test_a_daemonset_through_a_node_port(release, cluster):
+    """One pod per node (one node here), reached through its Service like any workload, then rolled with the
+    surge strategy: the new pod is ready before the old one goes."""
+    values = merge(APP, {"workload": {"kind": "DaemonSet"}, "service": {"type": "NodePort", "ports": [
+        {"name": "http", "port": 80, "targetPort": "http", "nodePort": 30009}]}})
+    name = release(values)
+    first = get("http://127.0.0.1:30009/ds")
+    assert first["version"] == "1.0.0" and first["pod"].startswith(f"{name}-portico-")
+    kind.cluster().upgrade(name, CHART, name, [merge(values, {"env": {"VERSION": "2.0.0"}})], timeout="180s")
+    assert get("http://127.0.0.1:30009/ds")["version"] == "2.0.0"
+    ds = kind.cluster().kubectl.get("daemonset", f"{name}-portico", namespace=name)
+    assert ds["status"]["numberReady"] == ds["status"]["desiredNumberScheduled"] == 1
+
+
 def test_app_through_an_ingress(release, cluster):
     host = "ingress.portico.test"
     release(merge(APP, {"expose": {"via": ["ingress"], "hosts": [{"host": host, "paths": [{"path": "/"}]}]},

@@ -101,7 +101,8 @@ main Service is an ExternalName alias for something outside the cluster. */}}
 {{- $pdb := .Values.podDisruptionBudget }}
 {{- if include "portico.hasWorkload" . }}
 {{- if eq (toString $pdb.enabled) "true" }}true
-{{- else if eq (toString $pdb.enabled) "auto" }}
+{{- else if and (eq (toString $pdb.enabled) "auto") (ne .Values.workload.kind "DaemonSet") }}
+{{- /* auto: not for a DaemonSet, whose pods node drains leave alone anyway */}}
 {{- if or .Values.autoscaling.enabled (gt (int (.Values.replicaCount | default 1)) 1) }}true{{ end }}
 {{- end }}
 {{- end }}

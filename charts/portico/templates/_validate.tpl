@@ -5,6 +5,17 @@ in values.schema.json.
 */}}
 {{- define "portico.validate" -}}
 {{- $v := .Values }}
+{{- if eq $v.workload.kind "DaemonSet" }}
+{{- if $v.autoscaling.enabled }}
+{{- fail "autoscaling.enabled: a DaemonSet runs one pod per node and cannot be autoscaled; set it to false (or use workload.kind Deployment)" }}
+{{- end }}
+{{- if eq $v.strategy.type "Recreate" }}
+{{- fail "strategy.type: a DaemonSet updates with RollingUpdate or OnDelete, not Recreate" }}
+{{- end }}
+{{- if dig "partition" nil ($v.strategy.rollingUpdate | default dict) }}
+{{- fail "strategy.rollingUpdate.partition: only a StatefulSet has partitions; a DaemonSet takes maxSurge and maxUnavailable" }}
+{{- end }}
+{{- end }}
 {{- if and (eq $v.workload.kind "None") (not $v.workload.selector) }}
 {{- fail "workload.selector: required when workload.kind is None (service-only mode needs the labels of the pods to expose)" }}
 {{- end }}
