@@ -63,7 +63,7 @@ SCHEMA_REJECTIONS = {
     "probe spec field": ({"probes": {"readiness": {"spec": {"httpGett": {}}}}},
                          "at '/probes/readiness/spec': additional properties 'httpGett' not allowed"),
     "workload kind": ({"workload": {"kind": "ReplicaSet"}},
-                      "at '/workload/kind': value must be one of 'Deployment', 'StatefulSet', 'DaemonSet', 'None'"),
+                      "at '/workload/kind': value must be one of 'Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob', 'None'"),
     "pdb enabled": ({"podDisruptionBudget": {"enabled": "yes"}},
                     "at '/podDisruptionBudget/enabled': value must be one of 'auto', true, false"),
     "route timeouts": ({"httpRoute": {"timeouts": {"request": "ten seconds"}}},

@@ -98,6 +98,23 @@ def test_a_daemonset_through_a_node_port(release, cluster):
     assert ds["status"]["numberReady"] == ds["status"]["desiredNumberScheduled"] == 1
 
 
+def test_a_job_and_a_cronjob_run_to_completion(release, cluster):
+    """The test app's `get` mode fetches a URL and exits: a Job of it completes once the web release answers, and
+    the CronJob's job, started by hand (kubectl create job --from), completes too."""
+    web = release(APP, name="batch-web")
+    url = f"http://{web}-portico.{web}.svc/"
+    batch = {**APP, "args": ["get", url], "probes": {"readiness": {"enabled": False}}}
+    k8s = kind.cluster()
+    job = release(merge(batch, {"workload": {"kind": "Job"}}), name="batch-job")
+    k8s.kubectl.run("wait", "--for=condition=complete", f"job/{job}-portico-r1", "-n", job, "--timeout=120s",
+                    timeout=150)
+    cron = release(merge(batch, {"workload": {"kind": "CronJob"}, "cronJob": {"schedule": "0 0 1 1 *"}}),
+                   name="batch-cron")
+    k8s.kubectl.run("create", "job", "by-hand", f"--from=cronjob/{cron}-portico", "-n", cron)
+    k8s.kubectl.run("wait", "--for=condition=complete", "job/by-hand", "-n", cron, "--timeout=120s", timeout=150)
+    assert not k8s.kubectl.get("services", namespace=job)["items"], "a Job gets no Service unless asked"
+
+
 def test_app_through_an_ingress(release, cluster):
     host = "ingress.portico.test"
     release(merge(APP, {"expose": {"via": ["ingress"], "hosts": [{"host": host, "paths": [{"path": "/"}]}]},

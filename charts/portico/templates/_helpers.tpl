@@ -91,6 +91,25 @@ labels:
 
 {{/* "true" when the release runs pods: not in service-only mode (workload.kind None), and not when the
 main Service is an ExternalName alias for something outside the cluster. */}}
+{{/* The spec of a Job (for workload.kind Job, and a CronJob's jobTemplate). */}}
+{{- define "portico.jobSpec" -}}
+{{- $j := .Values.job -}}
+backoffLimit: {{ $j.backoffLimit }}
+{{- range $field := list "completions" "parallelism" "activeDeadlineSeconds" "ttlSecondsAfterFinished" }}
+{{- $value := index $j $field }}
+{{- if not (kindIs "invalid" $value) }}
+{{ $field }}: {{ $value }}
+{{- end }}
+{{- end }}
+template:
+  {{- include "portico.podTemplate" . | nindent 2 }}
+{{- end }}
+
+{{/* "true" for the kinds whose pods run to completion. */}}
+{{- define "portico.isBatch" -}}
+{{- if has .Values.workload.kind (list "Job" "CronJob") }}true{{ end }}
+{{- end }}
+
 {{- define "portico.hasWorkload" -}}
 {{- $alias := and .Values.service.enabled (eq (toString .Values.service.type) "ExternalName") }}
 {{- if and (ne .Values.workload.kind "None") (not $alias) }}true{{ end }}
@@ -99,7 +118,8 @@ main Service is an ExternalName alias for something outside the cluster. */}}
 {{/* "true" when a PodDisruptionBudget is rendered. */}}
 {{- define "portico.pdbEnabled" -}}
 {{- $pdb := .Values.podDisruptionBudget }}
-{{- if include "portico.hasWorkload" . }}
+{{- /* Not for pods that run to completion (Job, CronJob): nothing to keep available. */}}
+{{- if and (include "portico.hasWorkload" .) (not (include "portico.isBatch" .)) }}
 {{- if eq (toString $pdb.enabled) "true" }}true
 {{- else if and (eq (toString $pdb.enabled) "auto") (ne .Values.workload.kind "DaemonSet") }}
 {{- /* auto: not for a DaemonSet, whose pods node drains leave alone anyway */}}
@@ -120,12 +140,14 @@ Returned as YAML under "services:" (templates use fromYaml).
 {{- define "portico.services" -}}
 {{- $fullname := include "portico.fullname" . }}
 services:
-{{- if .Values.service.enabled }}
+{{- /* A Job or CronJob serves no traffic unless job.service asks for its Services. */}}
+{{- $serves := or (not (include "portico.isBatch" .)) .Values.job.service }}
+{{- if and .Values.service.enabled $serves }}
   - key: main
     name: {{ .Values.service.nameOverride | default $fullname }}
     spec: {{- toYaml .Values.service | nindent 6 }}
 {{- end }}
-{{- range $key, $svc := .Values.additionalServices }}
+{{- range $key, $svc := (ternary $.Values.additionalServices dict $serves) }}
 {{- $inherited := list }}
 {{- range $.Values.service.ports }}{{ $inherited = append $inherited (omit . "nodePort") }}{{ end }}
 {{- $spec := mergeOverwrite (dict "enabled" true "type" "ClusterIP") (deepCopy (omit $svc "ports" "labels")) }}

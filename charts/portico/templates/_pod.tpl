@@ -1,4 +1,4 @@
-{{/* The pod template shared by the Deployment and the StatefulSet. */}}
+{{/* The pod template shared by every workload kind. */}}
 {{- define "portico.podTemplate" -}}
 metadata:
   labels:
@@ -38,6 +38,9 @@ spec:
     {{- toYaml . | nindent 4 }}
   {{- end }}
   terminationGracePeriodSeconds: {{ .Values.terminationGracePeriodSeconds }}
+  {{- if include "portico.isBatch" . }}
+  restartPolicy: {{ .Values.job.restartPolicy }}
+  {{- end }}
   {{- with .Values.initContainers }}
   initContainers:
     {{- tpl (toYaml .) $ | nindent 4 }}

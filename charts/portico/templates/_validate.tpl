@@ -16,6 +16,21 @@ in values.schema.json.
 {{- fail "strategy.rollingUpdate.partition: only a StatefulSet has partitions; a DaemonSet takes maxSurge and maxUnavailable" }}
 {{- end }}
 {{- end }}
+{{- if has $v.workload.kind (list "Job" "CronJob") }}
+{{- $kind := $v.workload.kind }}
+{{- if $v.autoscaling.enabled }}
+{{- fail (printf "autoscaling.enabled: a %s runs pods to completion and cannot be autoscaled; set it to false (job.parallelism runs several at once)" $kind) }}
+{{- end }}
+{{- if eq (toString $v.podDisruptionBudget.enabled) "true" }}
+{{- fail (printf "podDisruptionBudget.enabled: a %s's pods run to completion, so a PodDisruptionBudget has nothing to keep available; set it to auto or false" $kind) }}
+{{- end }}
+{{- if and $v.expose.via (not $v.job.service) }}
+{{- fail (printf "expose.via: a %s serves no traffic unless asked; set job.service: true to give it its Services, or empty expose.via" $kind) }}
+{{- end }}
+{{- if and (eq $kind "CronJob") (not $v.cronJob.schedule) }}
+{{- fail "cronJob.schedule: required for workload.kind CronJob: a cron expression such as \"*/15 * * * *\"" }}
+{{- end }}
+{{- end }}
 {{- if and (eq $v.workload.kind "None") (not $v.workload.selector) }}
 {{- fail "workload.selector: required when workload.kind is None (service-only mode needs the labels of the pods to expose)" }}
 {{- end }}
