@@ -12,3 +12,25 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind((LOOPBACK, 0))
         return s.getsockname()[1]
+
+
+class LocalServer:
+    """A server Portico starts on loopback for the length of a `with` block: `_start` it, and `stop` it
+    (processes and files) when the block ends, also when starting fails half-way or on Ctrl-C."""
+
+    def __enter__(self):
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def _start(self) -> None:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError

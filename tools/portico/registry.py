@@ -16,13 +16,13 @@ import yaml
 
 from portico import wait
 from portico.errors import ToolError
-from portico.net import LOOPBACK, free_port
+from portico.net import LOOPBACK, LocalServer, free_port
 from portico.paths import log_file
 from portico.process import Process, Runner
 from portico.toolchain.locate import tool_path
 
 
-class LocalRegistry:
+class LocalRegistry(LocalServer):
     """`with LocalRegistry() as reg:` then reg.host ("127.0.0.1:PORT") and reg.oci("charts")."""
 
     def __init__(self, port: int | None = None, startup_timeout: float = 30):
@@ -37,17 +37,6 @@ class LocalRegistry:
 
     def oci(self, path: str = "charts") -> str:
         return f"oci://{self.host}/{path.strip('/')}"
-
-    def __enter__(self) -> "LocalRegistry":
-        try:
-            self._start()
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
     def _start(self) -> None:
         self.port = self.port or free_port()

@@ -17,7 +17,7 @@ from typing import Callable
 from portico import wait
 from portico.cluster import gobuild
 from portico.errors import ToolError
-from portico.net import free_port
+from portico.net import LocalServer, free_port
 from portico.paths import log_file
 from portico.process import Process, Runner
 from portico.toolchain.pins import load_versions
@@ -63,7 +63,7 @@ def binaries(minor: str | None = None, log: Callable[[str], None] = lambda _m: N
     return Binaries(gobuild.build(component, {**versions, key: pinned[minor]}, log) / "kube-apiserver", etcd / "etcd")
 
 
-class LocalAPIServer:
+class LocalAPIServer(LocalServer):
     """`with LocalAPIServer() as server:` then server.url and server.token."""
 
     def __init__(self, bins: Binaries | None = None, startup_timeout: float = 60, minor: str | None = None):
@@ -75,17 +75,6 @@ class LocalAPIServer:
         self.tmp: Path | None = None
         self.url = ""
         self.token = TOKEN
-
-    def __enter__(self) -> "LocalAPIServer":
-        try:
-            self._start()
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
     def _start(self) -> None:
         bins = self.bins or binaries(self.minor)
