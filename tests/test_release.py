@@ -174,6 +174,20 @@ def test_matrix_runs_on_the_published_chart_and_compares_upgrades_with_it(releas
     assert done.returncode == 0, done.stdout + done.stderr
 
 
+@pytest.mark.parametrize("how", ["oci", "tgz"])
+def test_init_writes_a_matrix_for_a_published_or_packaged_chart(released, registry, tmp_path, how):
+    ref = f"{registry.oci()}/portico@{VERSION}" if how == "oci" else str(released)
+    refused = portico("init", ref, "--plain-http")
+    assert refused.returncode == 2 and "give -o FILE" in refused.stderr
+    out = tmp_path / "m.yaml"
+    done = portico("init", ref, "--plain-http", "-o", str(out))
+    assert done.returncode == 0, done.stderr
+    assert yaml.safe_load(out.read_text())["chart"] == (ref if how == "oci" else str(released.resolve()))
+    run = portico("matrix", str(out), "-o", str(tmp_path / "o"), "--plain-http", "--no-progress",
+                  "--kube-version", "1.34")
+    assert run.returncode in (0, 1) and "combinations" in run.stdout, run.stderr
+
+
 def test_repo_chart_references_go_through_helm_repositories(released, tmp_path):
     served = tmp_path / "repo"
     served.mkdir()

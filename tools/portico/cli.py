@@ -344,11 +344,23 @@ def cmd_merge_reports(args: argparse.Namespace) -> int:
 def cmd_init(args: argparse.Namespace) -> int:
     from portico import init
 
-    if not args.chart.is_dir():
-        raise InputError("expected a chart directory (for a packaged chart, unpack it first)", source=str(args.chart))
-    if args.output is None and not (args.chart / "Chart.yaml").exists():
-        raise InputError("is not a chart (no Chart.yaml)", source=str(args.chart))
-    path = init.write(args.chart, args.output, force=args.force)
+    from portico import chartref
+
+    ref = args.chart
+    if Path(ref).is_dir():
+        if args.output is None and not (Path(ref) / "Chart.yaml").exists():
+            raise InputError("is not a chart (no Chart.yaml)", source=ref)
+        path = init.write(Path(ref), args.output, force=args.force)
+    else:
+        # A packaged or published chart: the matrix names that reference (with its version) and goes to -o.
+        if args.output is None:
+            raise InputError("a packaged or published chart has no ci/ directory to write into: give -o FILE",
+                             source=ref)
+        name, version = chartref.split_version(ref)
+        version = version or args.chart_version
+        remote = chartref.is_remote(ref)
+        where = (f"{name}@{version}" if version else name) if remote else str(Path(ref).resolve())
+        path = init.write(_chart(args, ref), args.output, force=args.force, chart_ref=where)
     print(f"wrote {path}; run: portico matrix {path}")
     return EXIT_OK
 
@@ -464,8 +476,10 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Axes from values.schema.json (booleans, short enums) or values.yaml switches, "
                                    "plus well-known keys; pairwise when the space is large; comments say what to "
                                    "add next.")
-    p.add_argument("chart", type=_existing_path("chart"), help="chart directory")
-    p.add_argument("-o", "--output", type=Path, default=None, help="default: CHART/ci/portico-matrix.yaml")
+    p.add_argument("chart", type=_chart_ref, help="chart directory, .tgz, oci://... or repo/chart")
+    _add_chart_fetch_args(p)
+    p.add_argument("-o", "--output", type=Path, default=None,
+                   help="default: CHART/ci/portico-matrix.yaml (required for a packaged or published chart)")
     p.add_argument("--force", action="store_true", help="replace an existing file")
     p.set_defaults(handler=cmd_init)
 

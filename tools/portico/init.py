@@ -107,7 +107,7 @@ def _axis_name(path: str, taken: set[str]) -> str:
     return name
 
 
-def matrix_text(chart_dir: Path, output: Path) -> str:
+def matrix_text(chart_dir: Path, output: Path, chart_ref: str | None = None) -> str:
     info = chart_mod.load(chart_dir)
     found = candidates(info)
     if not found:
@@ -119,7 +119,8 @@ def matrix_text(chart_dir: Path, output: Path) -> str:
     for c in found:
         space *= len(c.values)
     versions = kubernetes_versions()
-    doc: dict[str, Any] = {"chart": os.path.relpath(chart_dir.resolve(), output.resolve().parent),
+    where = chart_ref or os.path.relpath(chart_dir.resolve(), output.resolve().parent)
+    doc: dict[str, Any] = {"chart": where,
                            "release": {"name": re.sub(r"[^a-z0-9-]", "-", info.name.lower())[:40].strip("-") or "rel"},
                            "axes": axes}
     if space > EXHAUSTIVE_LIMIT:
@@ -141,11 +142,12 @@ def matrix_text(chart_dir: Path, output: Path) -> str:
     return "\n".join(head) + "\n" + yaml.safe_dump(doc, sort_keys=False, width=120)
 
 
-def write(chart_dir: Path, output: Path | None, force: bool = False) -> Path:
+def write(chart_dir: Path, output: Path | None, force: bool = False, chart_ref: str | None = None) -> Path:
+    """chart_ref: what the matrix's `chart:` says when the chart was pulled (oci://...@VERSION, repo/chart)."""
     target = output or chart_dir / "ci" / "portico-matrix.yaml"
     if target.exists() and not force:
         raise InputError("exists already: choose another path with -o, or --force to replace it", source=str(target))
-    text = matrix_text(chart_dir, target)
+    text = matrix_text(chart_dir, target, chart_ref)
     write_atomic(target, text)
     return target
 
