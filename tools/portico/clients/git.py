@@ -14,8 +14,7 @@ class Git:
     runner: Runner = field(default_factory=default_runner)
 
     def toplevel(self, path: Path) -> Path | None:
-        done = self.runner.run([self.binary, "-C", str(path), "rev-parse", "--show-toplevel"], check=False,
-                               timeout=60)
+        done = self._in(path, "rev-parse", "--show-toplevel", check=False)
         return Path(str(done.stdout).strip()) if done.ok else None
 
     def archive(self, root: Path, ref: str, path: Path) -> bytes:
