@@ -67,7 +67,8 @@ bench: setup ## throughput benchmarks (results in benchmarks/results, summary in
 	$(PY) benchmarks/bench_charts.py --json benchmarks/results/charts.json
 	$(PY) benchmarks/bench_memory.py --json benchmarks/results/memory.json
 
-docs: setup ## regenerate the chart README from values.yaml comments
+docs: setup ## regenerate the chart README (values.yaml comments, the rejection table of tests/chart/rejections.py)
+	$(PY) -m tests.chart.rejections
 	helm-docs --chart-search-root charts
 
 print-versions: ## the pinned versions, KEY=VALUE
@@ -83,5 +84,6 @@ lock: ## regenerate tools/requirements.lock from a fresh venv
 clean: ## remove the venv (the tools cache in $(PORTICO_CACHE) is kept)
 	rm -rf $(VENV)
 
-schema: $(VENV)/.installed ## regenerate charts/portico/values.schema.json from values.schema.yaml
-	$(PY) -m portico.yamljson $(CHART)/values.schema.yaml $(CHART)/values.schema.json
+schema: $(VENV)/.installed ## regenerate values.schema.json and templates/_schema_rules.tpl from values.schema.yaml
+	$(PY) -m portico.schema_checks $(CHART)/values.schema.yaml --schema $(CHART)/values.schema.json \
+		--rules $(CHART)/templates/_schema_rules.tpl

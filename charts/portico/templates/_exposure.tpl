@@ -73,7 +73,7 @@ Args: dict "root" $ "path" <path> "where" <key path>.
 {{- $svc := .path.service | default dict }}
 {{- if $svc.name }}
 {{- if not (kindIs "float64" $svc.port) }}{{- if not (kindIs "int" $svc.port) }}{{- if not (kindIs "int64" $svc.port) }}
-{{- fail (printf "%s.service.port: Gateway API backendRefs need a port number for service %q, got %v" .where $svc.name $svc.port) }}
+{{- fail (printf "%s.service.port: Gateway API backendRefs need a port number for service %q, got %v; give the number of that Service's port" .where $svc.name $svc.port) }}
 {{- end }}{{- end }}{{- end }}
 name: {{ $svc.name }}
 port: {{ $svc.port }}

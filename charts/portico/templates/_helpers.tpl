@@ -182,7 +182,7 @@ Args: dict "root" $ "port" <ref> "where" <key path for errors>.
 {{- if or (eq (toString .name) $ref) (eq (toString .port) $ref) }}{{ $found = . }}{{ end }}
 {{- end }}
 {{- if not $found }}
-{{- fail (printf "%s: port %v is not a port of this release's Service (service.ports: %s)" .where .port (include "portico.portNames" .root)) }}
+{{- fail (printf "%s: port %v is not a port of this release's Service (service.ports: %s); use one of those names or numbers" .where .port (include "portico.portNames" .root)) }}
 {{- end }}
 {{- toYaml $found }}
 {{- end }}
