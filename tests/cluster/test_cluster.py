@@ -115,6 +115,33 @@ def test_a_job_and_a_cronjob_run_to_completion(release, cluster):
     assert not k8s.kubectl.get("services", namespace=job)["items"], "a Job gets no Service unless asked"
 
 
+PROTOCOLS = {"env": {"GRPC_PORT": "9090", "TCP_PORT": "9191"},
+             "ports": [{"name": "http", "containerPort": 8080}, {"name": "grpc", "containerPort": 9090},
+                       {"name": "raw", "containerPort": 9191}],
+             "service": {"ports": [{"name": "http", "port": 80, "targetPort": "http"},
+                                   {"name": "grpc", "port": 9090, "targetPort": "grpc", "appProtocol": "grpc"},
+                                   {"name": "raw", "port": 9191, "targetPort": "raw"}]},
+             "tests": {"image": f"{addons.TESTAPP_REPO}:1.0.0", "command": ["/testapp", "get"],
+                       "tcpCommand": ["/testapp", "tcp"],
+                       "grpc": {"image": f"{addons.TESTAPP_REPO}:1.0.0", "command": ["/testapp", "grpc"]}}}
+
+
+def test_helm_test_checks_every_port_with_its_protocol(release, cluster):
+    """helm test passes on an app serving HTTP, gRPC health and TCP; it fails when gRPC health reports
+    NOT_SERVING (an HTTP or TCP check would pass: the port is open), and when the TCP port is closed."""
+    name = release(values.merge([APP, PROTOCOLS]))
+    k8s = kind.cluster()
+    wait.retry(lambda: k8s.helm.test(name, name), attempts=3, delay=3, on=(Exception,), what="helm test")
+    for broken, container in (({"env": {"GRPC_STATUS": "NOT_SERVING"}}, "grpc"), ({"env": {"TCP_PORT": ""}}, "raw")):
+        k8s.upgrade(name, CHART, name, [values.merge([APP, PROTOCOLS, broken])], timeout="180s")
+        with pytest.raises(Exception) as failed:
+            k8s.helm.test(name, name, timeout="60s")
+        pod = k8s.kubectl.get("pod", f"{name}-portico-test", namespace=name)
+        states = {c["name"]: c["state"].get("terminated", {}).get("exitCode")
+                  for c in pod["status"]["containerStatuses"]}
+        assert states[container] == 1 and states["http"] == 0, (states, str(failed.value)[-500:])
+
+
 def test_app_through_an_ingress(release, cluster):
     host = "ingress.portico.test"
     release(merge(APP, {"expose": {"via": ["ingress"], "hosts": [{"host": host, "paths": [{"path": "/"}]}]},

@@ -12,9 +12,13 @@
 //	DRAIN           "false": on SIGTERM exit at once instead of draining
 //	DRAIN_WAIT      how long a draining server waits for clients to use (and so
 //	                close) their kept-alive connections (default 3s)
+//	GRPC_PORT       also serve the gRPC health service (grpc.health.v1) here
+//	GRPC_STATUS     what it reports: SERVING (default) or NOT_SERVING
+//	TCP_PORT        also accept (and close) plain TCP connections here
 //
 // Endpoints: / and anything else (JSON: version, pod, path), /healthz, /readyz.
-// `testapp get URL` is a client instead (for helm test hooks).
+// Client modes instead of a server, for helm test hooks on clusters with no
+// registry: `testapp get URL`, `testapp tcp HOST PORT`, `testapp grpc -addr=HOST:PORT`.
 // ?delay=250ms holds a response, to keep requests in flight during a rollout.
 package main
 
@@ -68,8 +72,10 @@ func get(url string) int {
 }
 
 func main() {
-	if len(os.Args) == 3 && os.Args[1] == "get" {
-		os.Exit(get(os.Args[2]))
+	if len(os.Args) > 1 {
+		if code, ok := client(os.Args[1:]); ok {
+			os.Exit(code)
+		}
 	}
 	hostname, _ := os.Hostname()
 	version := env("VERSION", builtVersion)
@@ -150,6 +156,12 @@ func main() {
 			log.Printf("drain: %v", err)
 		}
 	}()
+	if grpcPort := env("GRPC_PORT", ""); grpcPort != "" {
+		go serveGRPCHealth(grpcPort, env("GRPC_STATUS", "SERVING"))
+	}
+	if tcpPort := env("TCP_PORT", ""); tcpPort != "" {
+		go serveTCP(tcpPort)
+	}
 	log.Printf("testapp %s (%s) listening on :%s", version, pod, port)
 	if err := server.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		log.Fatal(err)
