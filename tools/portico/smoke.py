@@ -2,10 +2,11 @@
 
 A smoke file lists scenarios, each with values (files and inline layers) and
 how to reach the release: from a pod in the cluster (clusterip, headless), a
-NodePort, an Ingress or HTTPRoute on the mapped ports, or a LoadBalancer's
-address. Every scenario runs in a namespace of its own, several at a time, and
-passes when: helm install --wait succeeds, the answer comes from one of the
-release's own pods, helm test passes, and uninstall leaves nothing behind.
+NodePort, an Ingress or HTTPRoute on the mapped ports, a LoadBalancer's
+address, or (job) by its Jobs and CronJobs running to completion. Every scenario
+runs in a namespace of its own, several at a time, and passes when: helm install
+--wait succeeds, the answer comes from one of the release's own pods, helm test
+passes, and uninstall leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from portico.kube import Cluster
 from portico.results import FAILED, PASSED, Case, Report
 
 INSTANCE = "app.kubernetes.io/instance"
-REACH = ("clusterip", "headless", "nodeport", "ingress", "httproute", "loadbalancer", "none")
+REACH = ("clusterip", "headless", "nodeport", "ingress", "httproute", "loadbalancer", "job", "none")
+SERVED = ("clusterip", "headless", "nodeport", "ingress", "httproute", "loadbalancer")
 
 
 @dataclass(frozen=True)
@@ -139,6 +141,10 @@ class Runner:
         return {"status": 200, "pod": None, "body": out[:200]}
 
     def reach(self, scenario: Scenario, namespace: str, release: str) -> dict:
+        if scenario.reach in ("job", "none"):
+            if scenario.reach == "job":
+                self._run_to_completion(namespace, release)
+            return {"status": None, "pod": None, "body": ""}
         svc = self._service(namespace, release)
         if scenario.reach in ("clusterip", "headless"):
             port = scenario.port or svc["spec"]["ports"][0]["port"]
@@ -157,7 +163,31 @@ class Runner:
 
             ip = wait.until(address, timeout=60, interval=1, what="the LoadBalancer Service got no address")
             return _get(f"http://{ip}:{svc['spec']['ports'][0]['port']}{scenario.path}", None)
-        return {"status": None, "pod": None, "body": ""}
+        raise AssertionError(f"unhandled reach {scenario.reach!r}")
+
+    def _run_to_completion(self, namespace: str, release: str, timeout: int = 120) -> None:
+        """Every Job of the release completes, and a Job started from each of its CronJobs (as `kubectl create
+        job --from` does: the schedule may be far off)."""
+        kubectl = self.cluster.kubectl
+        selector = f"{INSTANCE}={release}"
+        jobs = [f"job/{name.rpartition('/')[2]}" for name in kubectl.names("jobs", "-l", selector, namespace=namespace)]
+        for cron in kubectl.names("cronjobs", "-l", selector, namespace=namespace):
+            cron = cron.rpartition("/")[2]
+            name = f"{cron[:50]}-smoke"
+            kubectl.run("create", "job", name, f"--from=cronjob/{cron}", "-n", namespace)
+            jobs.append(f"job/{name}")
+        if not jobs:
+            raise ToolError(f"reach: job, but the release has no Job or CronJob (label {selector})")
+        for job in jobs:
+            def finished(job: str = job) -> str | None:
+                conditions = kubectl.get("job", job.partition("/")[2], namespace=namespace)["status"].get("conditions")
+                return next((c["type"] for c in conditions or () if c["type"] in ("Complete", "Failed")
+                             and c["status"] == "True"), None)
+
+            state = wait.until(finished, timeout=timeout, interval=1, what=f"{job} did not complete")
+            if state != "Complete":
+                logs = kubectl.run("logs", job, "-n", namespace, "--tail=20", check=False)
+                raise ToolError(f"{job} did not complete: it failed; its logs: {str(logs.stdout).strip()[-800:]}")
 
     def _leftovers(self, namespace: str, release: str, timeout: float = 90) -> list[str]:
         """What is still there once terminating pods had time to finish their preStop and grace period."""
@@ -190,7 +220,7 @@ class Runner:
             mark("reached")
             owner = f"{release}-pods" if scenario.companion else release
             pods = self._release_pods(namespace, owner)
-            if scenario.reach != "none":
+            if scenario.reach in SERVED:
                 if answer.get("pod") not in pods:
                     raise ToolError(f"answered by {answer.get('pod')!r}, not one of the release's pods {sorted(pods)}")
                 result.answered_by = answer["pod"]
