@@ -219,3 +219,9 @@ def test_workload_settings_pass_through():
 def test_env_list_form():
     env = [{"name": "A", "value": "1"}]
     assert render({"env": env}).container()["env"] == env
+
+
+def test_env_null_unsets_a_variable():
+    """helm keeps a null it has no default for; the chart treats it as unset (0.1.0 rendered "<nil>")."""
+    assert render({"env": {"A": "1", "B": None}}).container()["env"] == [{"name": "A", "value": "1"}]
+    assert "env" not in render({"env": {"B": None}}).container()

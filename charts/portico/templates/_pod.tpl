@@ -57,7 +57,14 @@ spec:
       args:
         {{- toYaml . | nindent 8 }}
       {{- end }}
-      {{- with .Values.env }}
+      {{- $env := .Values.env }}
+      {{- if kindIs "map" $env }}
+      {{- /* null unsets a variable (helm keeps nulls it has no default for) */}}
+      {{- $set := dict }}
+      {{- range $name, $value := $env }}{{ if not (kindIs "invalid" $value) }}{{ $_ := set $set $name $value }}{{ end }}{{ end }}
+      {{- $env = $set }}
+      {{- end }}
+      {{- with $env }}
       env:
         {{- if kindIs "map" . }}
         {{- range $name, $value := . }}
