@@ -133,9 +133,45 @@ def test_grpc_tls_tcp_routes_where_asked():
     grpc = out.one("GRPCRoute")
     assert grpc["apiVersion"] == "gateway.networking.k8s.io/v1"
     assert grpc["spec"]["rules"][0]["backendRefs"] == [{"name": "rel-portico", "port": 80}]
-    assert out.one("TLSRoute")["apiVersion"] == "gateway.networking.k8s.io/v1alpha2"
+    assert out.one("TLSRoute")["apiVersion"] == "gateway.networking.k8s.io/v1"
     assert out.one("TLSRoute")["spec"]["hostnames"] == ["tls.example.com"]
     assert out.one("TCPRoute")["spec"]["parentRefs"] == [{"name": "gw", "sectionName": "tcp"}]
+
+
+ROUTES = {"expose": {"via": ["httpRoute"], "hosts": [{"host": "a.example.com", "paths": [{"path": "/"}]}]},
+          "grpcRoute": {"enabled": True}, "tlsRoute": {"enabled": True}, "tcpRoute": {"enabled": True},
+          "udpRoute": {"enabled": True, "rules": [{"backendRefs": [{"name": "dns", "namespace": "infra", "port": 53}]}]},
+          "referenceGrants": {"enabled": True}}
+
+
+def api_versions(out) -> dict[str, str]:
+    return {d["kind"]: d["apiVersion"].rpartition("/")[2] for d in out.docs
+            if d["apiVersion"].startswith("gateway.networking.k8s.io/")}
+
+
+@pytest.mark.parametrize("helm", ["helm", "helm3"])
+def test_gateway_api_versions_follow_what_the_cluster_serves(helm):
+    """Without a cluster (helm template): the GA v1 of every kind. A cluster serving only older versions
+    (helm passes discovery as Capabilities; --api-versions here) gets those; an explicit apiVersion wins."""
+    assert set(api_versions(render(ROUTES, helm=helm)).values()) == {"v1"}
+    older = ["v1beta1/HTTPRoute", "v1alpha2/GRPCRoute", "v1alpha3/TLSRoute", "v1alpha2/TLSRoute",
+             "v1alpha2/TCPRoute", "v1alpha2/UDPRoute", "v1beta1/ReferenceGrant"]
+    out = render(ROUTES, extra=[f"--api-versions=gateway.networking.k8s.io/{v}" for v in older], helm=helm)
+    assert api_versions(out) == {"HTTPRoute": "v1beta1", "GRPCRoute": "v1alpha2", "TLSRoute": "v1alpha3",
+                                 "TCPRoute": "v1alpha2", "UDPRoute": "v1alpha2", "ReferenceGrant": "v1beta1"}
+    both = render(ROUTES, extra=["--api-versions=gateway.networking.k8s.io/v1/TCPRoute",
+                                 "--api-versions=gateway.networking.k8s.io/v1alpha2/TCPRoute"], helm=helm)
+    assert api_versions(both)["TCPRoute"] == "v1", "the newest served version wins"
+    pinned = render({**ROUTES, "tcpRoute": {"enabled": True, "apiVersion": "gateway.networking.k8s.io/v1alpha2"}},
+                    helm=helm)
+    assert api_versions(pinned)["TCPRoute"] == "v1alpha2"
+
+
+def test_udp_route_points_at_its_backend_and_is_granted():
+    out = render(ROUTES)
+    assert out.one("UDPRoute")["spec"]["rules"] == [{"backendRefs": [{"name": "dns", "namespace": "infra", "port": 53}]}]
+    grant = out.one("ReferenceGrant")
+    assert {"group": "gateway.networking.k8s.io", "kind": "UDPRoute", "namespace": "apps"} in grant["spec"]["from"]
 
 
 def test_openshift_route_per_host_and_path():

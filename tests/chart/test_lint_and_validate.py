@@ -42,12 +42,18 @@ EVERY_KIND = {
                              "backendRefs": [{"weight": 90}, {"name": "canary", "namespace": "other", "port": 80,
                                                               "weight": 10}]}]},
     "grpcRoute": {"enabled": True}, "tlsRoute": {"enabled": True, "hostnames": ["tls.example.com"]},
-    "tcpRoute": {"enabled": True}, "autoscaling": {"enabled": True},
+    "tcpRoute": {"enabled": True}, "udpRoute": {"enabled": True, "rules": [{"backendRefs": [{"port": 80}]}]},
+    "autoscaling": {"enabled": True},
     "serviceMonitor": {"enabled": True}, "networkPolicy": {"enabled": True, "egress": {"enabled": True}},
     "configMap": {"enabled": True, "data": {"a": "b"}, "mountPath": "/etc/app"},
     "secret": {"enabled": True, "stringData": {"p": "q"}},
     "additionalServices": {"lb": {"type": "LoadBalancer", "loadBalancerClass": "metallb"}},
 }
+
+
+# GRPCRoute has been v1 only since Gateway API 1.2: no older schema to check it against.
+OLDER_GATEWAY_API = ("v1beta1/HTTPRoute", "v1alpha2/TLSRoute", "v1alpha2/TCPRoute",
+                     "v1alpha2/UDPRoute", "v1beta1/ReferenceGrant")
 
 
 @pytest.fixture(scope="module")
@@ -57,9 +63,12 @@ def rendered_dir(tmp_path_factory) -> Path:
         out = render(files=[values_file] if values_file else [])
         manifests.write_resources(out.docs, root / name.replace("/", "__"))
     every = render(EVERY_KIND)
-    assert {"Route", "HTTPRoute", "GRPCRoute", "TLSRoute", "TCPRoute", "ReferenceGrant", "ServiceMonitor",
+    assert {"Route", "HTTPRoute", "GRPCRoute", "TLSRoute", "TCPRoute", "UDPRoute", "ReferenceGrant", "ServiceMonitor",
             "NetworkPolicy", "HorizontalPodAutoscaler"} <= set(every.kinds())
     manifests.write_resources(every.docs, root / "every-kind")
+    # The same kinds as a cluster serving only the older Gateway API versions gets them.
+    older = render(EVERY_KIND, extra=[f"--api-versions=gateway.networking.k8s.io/{v}" for v in OLDER_GATEWAY_API])
+    manifests.write_resources(older.docs, root / "every-kind-older-gateway-api")
     return root
 
 

@@ -111,8 +111,10 @@ def _rules(node: dict[str, Any], definitions: dict[str, Any], seen: set[str]) ->
     if union:
         branches: dict[str, Any] = {}
         for branch in union:
+            rules = _rules(branch, definitions, seen)
             for kind in {KINDS[t] for t in _types(branch, definitions)}:
-                branches[kind] = _rules(branch, definitions, seen)
+                # A branch that is itself a union contributes its own branch for the kind.
+                branches[kind] = rules["u"].get(kind, {}) if "u" in rules else rules
         return {"u": branches}
     if "properties" in node:
         rules["k"] = {key: _rules(value, definitions, seen) for key, value in node["properties"].items()}

@@ -82,3 +82,17 @@ name: {{ include "portico.serviceName" .root }}
 port: {{ include "portico.servicePortNumber" (dict "root" .root "port" ($svc.port | default (include "portico.defaultServicePort" .root)) "where" (printf "%s.service.port" .where)) }}
 {{- end }}
 {{- end }}
+
+{{/*
+The apiVersion of a Gateway API kind: the value when set; else the newest version
+the cluster serves (helm's Capabilities: discovery on install and upgrade,
+--api-versions for helm template); else the first (GA) one, for helm template
+without a cluster. Args: dict "root" $ "kind" <Kind> "set" <value> "versions" <newest first>.
+*/}}
+{{- define "portico.gatewayApiVersion" -}}
+{{- if .set }}{{ .set }}{{ else }}
+{{- $found := "" }}
+{{- range .versions }}{{ if and (not $found) ($.root.Capabilities.APIVersions.Has (printf "gateway.networking.k8s.io/%s/%s" . $.kind)) }}{{ $found = . }}{{ end }}{{ end }}
+{{- printf "gateway.networking.k8s.io/%s" ($found | default (first .versions)) }}
+{{- end }}
+{{- end }}

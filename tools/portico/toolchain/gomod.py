@@ -13,7 +13,8 @@ import tempfile
 from pathlib import Path
 
 from portico.clients.go import Go
-from portico.toolchain.pins import ToolchainError
+from portico.errors import ToolError
+from portico.toolchain.pins import ToolchainError, load_versions
 
 MIN_GO = "1.26"
 
@@ -43,7 +44,15 @@ def module_dir(module: str, version: str, *, expected_sum: str | None = None) ->
     if expected_sum:
         # Pseudo-versions the checksum DB may not serve: compare against the pin instead.
         env["GONOSUMDB"] = ",".join(filter(None, [os.environ.get("GONOSUMDB"), module]))
-    info = go().mod_download(module, version, env=env)
+    try:
+        info = go().mod_download(module, version, env=env)
+    except ToolError as exc:
+        if "requires go >=" not in str(exc):
+            raise
+        # Only the source is read (CRDs, manifests), never built: let the go command fetch the pinned newer
+        # toolchain from the module proxy to download it (Gateway API v1.7.0 declares go 1.27).
+        env["GOTOOLCHAIN"] = load_versions()["GO_DOWNLOAD_TOOLCHAIN"]
+        info = go().mod_download(module, version, env=env)
     if expected_sum and info.get("Sum") != expected_sum:
         raise ToolchainError(f"{module}@{version}: module hash {info.get('Sum')} does not match the pinned "
                              f"{expected_sum}")
