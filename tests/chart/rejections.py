@@ -226,6 +226,10 @@ CROSS_FIELD = {
     "container port names unique": (
         {"ports": [{"name": "http", "containerPort": 80}, {"name": "http", "containerPort": 81}]},
         'ports[1].name: "http" is used twice; container port names must be unique'),
+    "env names unique": (
+        {"env": [{"name": "MODE", "value": "a"}, {"name": "MODE", "value": "b"}]},
+        'env[1].name: "MODE" is set twice; set each variable once (server-side apply, helm 4\'s default, refuses '
+        "duplicates)"),
     "service port names required with several ports": (
         {"service": {"ports": [HTTP, {"port": 81, "targetPort": "http"}]}},
         "service.ports[1].name: required when a Service has several ports; give each a name such as http or "

@@ -42,6 +42,15 @@ in values.schema.json.
 {{- if and (eq $v.workload.kind "None") (not $v.workload.selector) }}
 {{- fail "workload.selector: required when workload.kind is None (service-only mode needs the labels of the pods to expose)" }}
 {{- end }}
+{{- if kindIs "slice" $v.env }}
+{{- $envNames := list }}
+{{- range $i, $e := $v.env }}
+{{- if has $e.name $envNames }}
+{{- fail (printf "env[%d].name: %q is set twice; set each variable once (server-side apply, helm 4's default, refuses duplicates)" $i $e.name) }}
+{{- end }}
+{{- $envNames = append $envNames $e.name }}
+{{- end }}
+{{- end }}
 {{- $containerPorts := list }}
 {{- range $i, $p := $v.ports }}
 {{- if has $p.name $containerPorts }}
