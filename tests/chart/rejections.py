@@ -274,6 +274,17 @@ CROSS_FIELD = {
         {"workload": {"kind": "DaemonSet"}, "strategy": {"rollingUpdate": {"partition": 1}}},
         "strategy.rollingUpdate.partition: only a StatefulSet has partitions; a DaemonSet takes maxSurge and "
         "maxUnavailable"),
+    "StatefulSet does not Recreate": (
+        {"workload": {"kind": "StatefulSet"}, "strategy": {"type": "Recreate"}},
+        "strategy.type: a StatefulSet updates with RollingUpdate or OnDelete, not Recreate"),
+    "Deployment has no OnDelete": (
+        {"strategy": {"type": "OnDelete"}},
+        "strategy.type: a Deployment updates with RollingUpdate or Recreate; OnDelete is for a StatefulSet or a "
+        "DaemonSet"),
+    "Deployment has no partitions": (
+        {"strategy": {"rollingUpdate": {"partition": 0}}},
+        "strategy.rollingUpdate.partition: only a StatefulSet has partitions; a Deployment takes maxSurge and "
+        "maxUnavailable"),
     "Job is not autoscaled": (
         {"workload": {"kind": "Job"}, "autoscaling": {"enabled": True}},
         "autoscaling.enabled: a Job runs pods to completion and cannot be autoscaled; set it to false "

@@ -9,12 +9,16 @@ in values.schema.json.
 {{- if $v.autoscaling.enabled }}
 {{- fail "autoscaling.enabled: a DaemonSet runs one pod per node and cannot be autoscaled; set it to false (or use workload.kind Deployment)" }}
 {{- end }}
-{{- if eq $v.strategy.type "Recreate" }}
-{{- fail "strategy.type: a DaemonSet updates with RollingUpdate or OnDelete, not Recreate" }}
 {{- end }}
-{{- if dig "partition" nil ($v.strategy.rollingUpdate | default dict) }}
-{{- fail "strategy.rollingUpdate.partition: only a StatefulSet has partitions; a DaemonSet takes maxSurge and maxUnavailable" }}
+{{- $kind := $v.workload.kind }}
+{{- if and (eq $v.strategy.type "Recreate") (has $kind (list "StatefulSet" "DaemonSet")) }}
+{{- fail (printf "strategy.type: a %s updates with RollingUpdate or OnDelete, not Recreate" $kind) }}
 {{- end }}
+{{- if and (eq $v.strategy.type "OnDelete") (eq $kind "Deployment") }}
+{{- fail "strategy.type: a Deployment updates with RollingUpdate or Recreate; OnDelete is for a StatefulSet or a DaemonSet" }}
+{{- end }}
+{{- if and (not (kindIs "invalid" (dig "partition" nil ($v.strategy.rollingUpdate | default dict)))) (has $kind (list "Deployment" "DaemonSet")) }}
+{{- fail (printf "strategy.rollingUpdate.partition: only a StatefulSet has partitions; a %s takes maxSurge and maxUnavailable" $kind) }}
 {{- end }}
 {{- if has $v.workload.kind (list "Job" "CronJob") }}
 {{- $kind := $v.workload.kind }}
