@@ -1,4 +1,4 @@
-"""The load generator against the real test app on 127.0.0.1 (no cluster needed)."""
+"""The load generator (vegeta, the pinned binary) against the real test app on 127.0.0.1 (no cluster needed)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 
 from portico.paths import data_path
 from portico.net import free_port
-from portico.zerodowntime.load import LoadGenerator, Target, percentile
+from portico.zerodowntime.load import LoadGenerator, Target, classify, percentile, to_sample
 
 APP_SRC = data_path("testapp")
 
@@ -78,7 +78,7 @@ def test_an_abrupt_exit_is_caught_and_a_drain_is_not(app_binary):
         time.sleep(1.0)
         # As in a cluster after the preStop sleep: the signal comes once no new
         # requests are routed here, so only the in-flight ones are at stake.
-        gen.stop_event.set()
+        gen.halt()
         app.send_signal(signal.SIGTERM)
         app.wait(timeout=10)
         run = gen.stop()
@@ -102,3 +102,45 @@ def test_bounds_stop_the_run_by_themselves(app_binary):
         app.terminate()
         app.wait()
     assert 50 <= len(run.samples) <= 60
+
+
+def test_open_loop_keeps_sending_through_a_stall(app_binary):
+    """No coordinated omission: with every response held for a second, the requests are still sent on schedule
+    (a closed-loop worker would send one per second per worker)."""
+    port = free_port()
+    app = start_app(app_binary, port)
+    try:
+        gen = LoadGenerator([Target("stalled", f"http://127.0.0.1:{port}/?delay=1s")], rate_per_target=100,
+                            max_seconds=2)
+        gen.start()
+        time.sleep(2.2)
+        run = gen.stop()
+    finally:
+        app.terminate()
+        app.wait()
+    assert 180 <= len(run.samples) <= 210 and run.failures() == {}
+    sent = sorted(s.start for s in run.samples)
+    assert sent[-1] - sent[0] > 1.8, "requests were sent across the whole window, not in bursts after replies"
+    assert percentile([s.latency for s in run.samples], 0.5) >= 1.0
+
+
+@pytest.mark.parametrize("code,error,kind", [
+    (200, "", None), (302, "", None), (503, "503 Service Unavailable", "http"), (404, "404 Not Found", "http"),
+    (0, 'Get "http://127.0.0.1:1/": dial tcp 127.0.0.1:1: connect: connection refused', "refused"),
+    (0, "read tcp 127.0.0.1:5->127.0.0.1:6: read: connection reset by peer", "reset"),
+    (0, 'Get "http://127.0.0.1:2/": EOF', "eof"),
+    (0, "Get \"http://x/\": context deadline exceeded (Client.Timeout exceeded while awaiting headers)", "timeout"),
+    (0, "something else", "other"),
+])
+def test_failures_are_classified(code, error, kind):
+    assert classify(code, error) == kind
+
+
+def test_an_error_status_without_the_apps_header_is_the_proxys():
+    from portico.clients.vegeta import Result
+
+    target = Target("ingress", "http://127.0.0.1:1/", "h")
+    proxy = to_sample(target, "fresh", Result(10.5, 0.01, 502, "502 Bad Gateway", {}), 10.0)
+    app = to_sample(target, "fresh", Result(10.5, 0.01, 500, "500", {"X-Pod": ["p"], "X-Version": ["2"]}), 10.0)
+    assert (proxy.error, proxy.component, proxy.start) == ("http", "proxy", 0.5)
+    assert (app.component, app.pod, app.version) == ("app", "p", "2")

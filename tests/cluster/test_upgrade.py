@@ -39,8 +39,8 @@ DEFAULTS = {"lifecycle": {"preStop": {"seconds": 10}}, "terminationGracePeriodSe
 UNSAFE = {"strategy": {"rollingUpdate": {"maxSurge": 0, "maxUnavailable": "100%"}},
           "probes": {"readiness": {"enabled": False}}, "lifecycle": {"preStop": {"mode": "none"}},
           "podDisruptionBudget": {"enabled": False}}
-RATE = 60
-MIN_REQUESTS = 5000
+RATE = 500
+MIN_REQUESTS = 30000
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +84,7 @@ def step(label: str, *layers: dict, chart=CHART) -> check.Step:
 def assert_zero_downtime(report: verdict.UpgradeReport) -> None:
     assert report.requests >= MIN_REQUESTS
     for t in report.targets:
-        assert t.requests / max(report.duration, 1) >= 50 * 0.9, f"{t.name}: rate below 50 req/s"
+        assert t.requests / max(report.duration, 1) >= RATE * 0.9, f"{t.name}: rate below {RATE} req/s"
     assert report.failed == 0, verdict.render_text(report)
     assert report.switch_completed, verdict.render_text(report)
 

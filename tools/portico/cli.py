@@ -614,7 +614,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--target", type=_target, action="append", required=True, metavar="NAME=URL[@HOST]",
                    help="where to send load (loopback or addresses of this test's own cluster)")
     p.add_argument("--expect-version", help="the X-Version B answers with; the switch must complete to it")
-    p.add_argument("--rate", type=float, default=60.0, help="requests per second per target (default 60)")
+    p.add_argument("--rate", type=float, default=500.0,
+                   help="requests per second per target, open loop (default 500; half kept-alive, half fresh)")
     p.add_argument("--settle", type=float, default=5.0, help="seconds of load after the old pods are gone")
     p.add_argument("--scenario", default="upgrade")
     p.add_argument("--from-label", default="A")

@@ -8,6 +8,7 @@ through a wrapper module that requires the module and repeats its replaces.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -57,6 +58,12 @@ def module_dir(module: str, version: str, *, expected_sum: str | None = None) ->
         raise ToolchainError(f"{module}@{version}: module hash {info.get('Sum')} does not match the pinned "
                              f"{expected_sum}")
     return Path(info["Dir"])
+
+
+def binary_name(package: str) -> str:
+    """What `go install` names a package's binary: its last element, skipping a major-version suffix (/v12)."""
+    parts = package.split("/")
+    return parts[-2] if len(parts) > 1 and re.fullmatch(r"v[0-9]+", parts[-1]) else parts[-1]
 
 
 def staging_version(module_version: str) -> str:
@@ -160,7 +167,7 @@ def install(package: str, module: str, version: str, dest: Path, *, ldflags: str
         else:
             toolchain.run(["install", *(["-ldflags", ldflags] if ldflags else []), f"{package}@{version}"],
                           env=env, log=log)
-        built = gobin / package.rsplit("/", 1)[1]
+        built = gobin / binary_name(package)
         dest.parent.mkdir(parents=True, exist_ok=True)
         tmp_dest = dest.with_name(f".{dest.name}.tmp")
         shutil.copyfile(built, tmp_dest)

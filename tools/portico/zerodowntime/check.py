@@ -1,7 +1,7 @@
 """`portico upgrade-check`: install A, load every target, `helm upgrade` to B, count every request.
 
 1. Install the release at version A and wait until every target answers.
-2. Put steady load on every target (keep-alive and fresh connections).
+2. Put steady open-loop load on every target with vegeta (kept-alive and fresh connections).
 3. `helm upgrade` to version B, wait for the rollout and for the old pods to be
    gone, then let the load run a settle time more, then stop it.
 4. The verdict is zero failed requests and the version switch completed (the
@@ -62,7 +62,7 @@ def wait_old_pods_gone(watcher: PodWatcher, timeout: float = 180) -> None:
 
 
 def upgrade_check(cluster: Cluster, scenario: str, release: str, namespace: str, before: Step, after: Step,
-                  targets: list[Target], *, expected_version: str | None = None, rate: float = 60.0,
+                  targets: list[Target], *, expected_version: str | None = None, rate: float = 500.0,
                   settle: float = 5.0, warmup: float = 3.0, max_seconds: float = 300.0, min_requests: int = 0,
                   log: Callable[[str], None] = print) -> tuple[UpgradeReport, Run]:
     cluster.install(release, before.chart, namespace, before.values)
@@ -80,7 +80,7 @@ def upgrade_check(cluster: Cluster, scenario: str, release: str, namespace: str,
         finished = time.monotonic() - gen.t0
         time.sleep(settle)
         # Keep the new version under load until the request floor is met (the generator's own bounds stop it).
-        wait.until(lambda: len(gen.samples) >= min_requests or gen.should_stop(), timeout=max_seconds, interval=0.5,
+        wait.until(lambda: gen.sent() >= min_requests or gen.should_stop(), timeout=max_seconds, interval=0.5,
                    what=f"the load generator did not reach {min_requests} requests")
     finally:
         run = gen.stop()

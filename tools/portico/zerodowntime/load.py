@@ -1,25 +1,29 @@
-"""A bounded HTTP load generator that records every request.
+"""Load on every target through an upgrade: vegeta, open loop at a constant rate, every request recorded.
 
-Each target gets a steady rate, split between workers that keep one
-connection alive and workers that open a fresh connection per request. Every
-request is recorded: when it started, how long it took, its status or the kind
-of connection error, and which version and pod answered (the X-Version and
-X-Pod headers of Portico's test app). The run stops when told to, or at its
-time or request bound, whichever comes first.
+Each target gets two vegeta attacks, half the rate each: one on kept-alive
+connections, one opening a fresh connection per request (what a client pool and
+a one-shot client see). Every request becomes a Sample: when it was sent, its
+latency, its status, its failure class and, when the app says so (X-Version and
+X-Pod headers), which version and pod answered. Bounded in time and count (the
+attack's duration is the smaller of both); stop() ends it early.
 """
 
 from __future__ import annotations
 
-import http.client
-import socket
-import threading
+import shutil
+import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Iterable
-from urllib.parse import urlsplit
 
+from portico.clients.vegeta import Attack, Result, Vegeta
+from portico.process import Process
+
+# refused, reset, eof, timeout: the connection failed; http: an error status (which component: see Sample).
 ERROR_KINDS = ("refused", "reset", "eof", "timeout", "http", "other")
+MODES = {"keepalive": True, "fresh": False}
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,8 @@ class Sample:
     error: str | None  # one of ERROR_KINDS, None when the request succeeded
     version: str | None
     pod: str | None
+    component: str | None = None  # who failed it: app (it answered), proxy (an error without the app's header)
+    detail: str = ""  # the client's own error text
 
     @property
     def ok(self) -> bool:
@@ -61,115 +67,93 @@ class Run:
         return out
 
 
-def classify(exc: BaseException) -> str:
-    if isinstance(exc, ConnectionRefusedError):
+def classify(code: int, error: str) -> str | None:
+    """A failure class from a status and the client's error text; None for success."""
+    if not error and 200 <= code < 400:
+        return None
+    if code:
+        return "http"
+    text = error.lower()
+    if "connection refused" in text:
         return "refused"
-    if isinstance(exc, (ConnectionResetError, BrokenPipeError, ConnectionAbortedError)):
+    if "connection reset" in text or "broken pipe" in text:
         return "reset"
-    if isinstance(exc, (http.client.RemoteDisconnected, http.client.IncompleteRead, http.client.BadStatusLine)):
-        return "eof"
-    if isinstance(exc, (socket.timeout, TimeoutError)):
+    if "timeout" in text or "deadline exceeded" in text:
         return "timeout"
+    if text.endswith("eof") or "server closed" in text:
+        return "eof"
     return "other"
 
 
-class _Worker(threading.Thread):
-    def __init__(self, target: Target, mode: str, interval: float, run: "LoadGenerator", offset: float):
-        super().__init__(daemon=True, name=f"load-{target.name}-{mode}")
-        self.target, self.mode, self.interval, self.gen, self.offset = target, mode, interval, run, offset
-        parts = urlsplit(target.url)
-        self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
-        self.path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        self.conn: http.client.HTTPConnection | None = None
+def _header(result: Result, name: str) -> str | None:
+    values = result.headers.get(name)
+    return values[0] if values else None
 
-    def _connection(self) -> http.client.HTTPConnection:
-        if self.mode == "fresh" or self.conn is None:
-            if self.conn is not None:
-                self.conn.close()
-            self.conn = http.client.HTTPConnection(self.host, self.port, timeout=self.gen.timeout)
-        return self.conn
 
-    def _one(self) -> Sample:
-        start = time.monotonic()
-        status = version = pod = error = None
-        try:
-            conn = self._connection()
-            headers = {"Host": self.target.host} if self.target.host else {}
-            if self.mode == "fresh":
-                headers["Connection"] = "close"
-            conn.request("GET", self.path, headers=headers)
-            resp = conn.getresponse()
-            resp.read()
-            status = resp.status
-            version, pod = resp.getheader("X-Version"), resp.getheader("X-Pod")
-            if status >= 400:
-                error = "http"
-            if self.mode == "fresh" or resp.getheader("Connection", "").lower() == "close":
-                conn.close()
-                self.conn = None
-        except Exception as exc:  # noqa: BLE001 - every failure is counted by kind
-            error = classify(exc)
-            if self.conn is not None:
-                self.conn.close()
-            self.conn = None
-        end = time.monotonic()
-        return Sample(self.target.name, self.mode, start - self.gen.t0, end - start, status, error, version, pod)
-
-    def run(self) -> None:
-        next_at = self.gen.t0 + self.offset
-        while not self.gen.should_stop():
-            delay = next_at - time.monotonic()
-            if delay > 0:
-                if self.gen.stop_event.wait(delay):
-                    break
-            self.gen.record(self._one())
-            # Open loop: keep the schedule, but never fire a backlog in a burst.
-            next_at = max(next_at + self.interval, time.monotonic() - self.interval)
-        if self.conn is not None:
-            self.conn.close()
+def to_sample(target: Target, mode: str, result: Result, t0: float) -> Sample:
+    error = classify(result.code, result.error)
+    pod = _header(result, "X-Pod")
+    component = None
+    if error == "http":
+        component = "app" if pod else "proxy"
+    return Sample(target.name, mode, result.timestamp - t0, result.latency, result.code or None, error,
+                  _header(result, "X-Version"), pod, component, result.error)
 
 
 class LoadGenerator:
     """Steady load on several targets; start(), then stop() or let the bounds stop it."""
 
-    def __init__(self, targets: Iterable[Target], rate_per_target: float = 60.0, workers_per_mode: int = 3,
-                 max_seconds: float = 300.0, max_requests: int = 200_000, timeout: float = 5.0):
+    def __init__(self, targets: Iterable[Target], rate_per_target: float = 500.0, max_seconds: float = 300.0,
+                 max_requests: int = 2_000_000, timeout: float = 5.0, vegeta: Vegeta | None = None):
         self.targets = list(targets)
-        self.rate, self.workers_per_mode = rate_per_target, workers_per_mode
-        self.max_seconds, self.max_requests, self.timeout = max_seconds, max_requests, timeout
-        self.stop_event = threading.Event()
-        self.lock = threading.Lock()
-        self.samples: list[Sample] = []
+        self.rate, self.timeout = rate_per_target, timeout
+        total_rate = rate_per_target * len(self.targets)
+        self.duration = min(max_seconds, max_requests / total_rate) if total_rate else 0.0
+        self.vegeta = vegeta or Vegeta.pinned()
         self.t0 = 0.0
         self.wall_t0 = 0.0
-        self.threads: list[_Worker] = []
+        self._dir: Path | None = None
+        self._attacks: list[tuple[Target, str, Path, Process]] = []
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.t0 if self.t0 else 0.0
+
+    def sent(self) -> int:
+        """Requests sent so far (the rate is constant: open loop)."""
+        return int(min(self.elapsed(), self.duration) * self.rate * len(self.targets))
 
     def should_stop(self) -> bool:
-        return (self.stop_event.is_set() or time.monotonic() - self.t0 > self.max_seconds
-                or len(self.samples) >= self.max_requests)
-
-    def record(self, sample: Sample) -> None:
-        with self.lock:
-            self.samples.append(sample)
+        return self.elapsed() >= self.duration
 
     def start(self) -> None:
+        self._dir = Path(tempfile.mkdtemp(prefix="portico-load-"))
         self.t0, self.wall_t0 = time.monotonic(), time.time()
-        per_worker = self.rate / (2 * self.workers_per_mode)
-        interval = 1.0 / per_worker
-        n = 2 * self.workers_per_mode
         for target in self.targets:
-            for i, mode in enumerate(["keepalive"] * self.workers_per_mode + ["fresh"] * self.workers_per_mode):
-                worker = _Worker(target, mode, interval, self, offset=interval * i / n)
-                self.threads.append(worker)
-                worker.start()
+            for mode, keepalive in MODES.items():
+                output = self._dir / f"{len(self._attacks)}-{mode}.bin"
+                attack = Attack(target.url, self.rate / len(MODES), self.duration, keepalive, target.host,
+                                self.timeout)
+                self._attacks.append((target, mode, output, self.vegeta.start(attack, output)))
+
+    def halt(self) -> None:
+        """Stop sending now; requests in flight still finish (or fail) and are recorded by stop()."""
+        for *_, process in self._attacks:
+            if process.poll() is None:
+                process.popen.send_signal(2)  # SIGINT: vegeta's graceful stop
 
     def stop(self) -> Run:
-        self.stop_event.set()
-        for t in self.threads:
-            t.join(timeout=self.timeout + 2)
-        with self.lock:
-            samples = sorted(self.samples, key=lambda s: s.start)
-        return Run(samples, self.wall_t0, time.monotonic() - self.t0)
+        duration = self.elapsed()
+        samples: list[Sample] = []
+        try:
+            for target, mode, output, process in self._attacks:
+                self.vegeta.stop(process, timeout=self.timeout + 10)
+                samples += [to_sample(target, mode, r, self.wall_t0) for r in self.vegeta.results(output)]
+        finally:
+            for *_, process in self._attacks:
+                process.stop()
+            if self._dir is not None:
+                shutil.rmtree(self._dir, ignore_errors=True)
+        return Run(sorted(samples, key=lambda s: s.start), self.wall_t0, duration)
 
 
 def percentile(values: list[float], q: float) -> float:
