@@ -18,7 +18,7 @@ PYTEST_ARGS ?=
 # The last release of the chart (tags are <chart>-<version>); make check compares against it.
 RELEASE_TAG := $(shell git tag --list 'portico-*' --merged HEAD --sort=-v:refname 2>/dev/null | head -1)
 
-.PHONY: help setup check test test-fast lint bench docs print-versions lock clean release
+.PHONY: help setup check test test-fast soak lint bench docs print-versions lock clean release
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -54,6 +54,11 @@ test: setup ## all tests, cluster tests included
 	$(PY) -m portico.cli cluster up
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# SOAK_RUNS=10: each zero-downtime control and the safe defaults, repeated (about 50 s a run); not in CI.
+soak: setup ## the zero-downtime detection table (docs/zero-downtime.md), each scenario SOAK_RUNS times
+	$(PY) -m portico.cli cluster up
+	$(PY) -m tests.cluster.soak --runs $(or $(SOAK_RUNS),10)
+
 test-fast: setup ## tests that need no cluster and no local API server
 	$(PY) -m pytest -m "not cluster and not apiserver" $(PYTEST_ARGS)
 
@@ -66,6 +71,7 @@ bench: setup ## throughput benchmarks (results in benchmarks/results, summary in
 	$(PY) benchmarks/bench_admission.py --json benchmarks/results/admission.json
 	$(PY) benchmarks/bench_charts.py --json benchmarks/results/charts.json
 	$(PY) benchmarks/bench_memory.py --json benchmarks/results/memory.json
+	$(PY) benchmarks/bench_load.py --json benchmarks/results/load.json
 
 docs: setup ## regenerate the chart README (values.yaml comments, the rejection table of tests/chart/rejections.py)
 	$(PY) -m tests.chart.rejections

@@ -32,7 +32,7 @@ from portico.paths import data_path  # noqa: E402
 from portico.zerodowntime.load import LoadGenerator, Target, percentile  # noqa: E402
 import python_load  # noqa: E402
 
-RATES = (500, 1000, 2000, 4000)
+RATES = (500, 1000, 2000, 4000, 8000, 12000)
 
 
 def start_app(binary: Path, port: int) -> subprocess.Popen:

@@ -39,6 +39,20 @@ DEFAULTS = {"lifecycle": {"preStop": {"seconds": 10}}, "terminationGracePeriodSe
 UNSAFE = {"strategy": {"rollingUpdate": {"maxSurge": 0, "maxUnavailable": "100%"}},
           "probes": {"readiness": {"enabled": False}}, "lifecycle": {"preStop": {"mode": "none"}},
           "podDisruptionBudget": {"enabled": False}}
+# The controls' app behaves like most: it serves 3 s after it starts, stops accepting new connections at SIGTERM
+# (kept-alive ones drain), and opens a plain TCP port at once (for the lying readiness probe).
+SLOW_START = {"env": {"STARTUP_DELAY": "3s", "TCP_PORT": "9191", "ACCEPT_WHILE_DRAINING": "false"},
+              "ports": [{"name": "http", "containerPort": 8080}, {"name": "raw", "containerPort": 9191}]}
+# One fault each, on otherwise safe defaults. Each must fail the check; `make soak` runs each 10 times.
+SINGLE_FAULTS = {
+    "no-readiness-probe": {"probes": {"readiness": {"enabled": False}}},
+    "readiness-before-serving": {"probes": {"readiness": {"spec": {"httpGet": None,
+                                                                   "tcpSocket": {"port": "raw"}}}}},
+    "no-prestop-delay": {"lifecycle": {"preStop": {"mode": "none"}}},
+    "max-unavailable-100": {"strategy": {"rollingUpdate": {"maxSurge": 0, "maxUnavailable": "100%"}},
+                            "podDisruptionBudget": {"enabled": False}},
+    "exit-on-sigterm": {"env": {"DRAIN": "false"}},
+}
 RATE = 500
 MIN_REQUESTS = 30000
 
@@ -123,4 +137,20 @@ def test_negative_control_unsafe_values_are_caught(cluster, out_dir):
     report = run_scenario(cluster, "unsafe-negative-control", step("unsafe a", UNSAFE, version("unsafe-a")),
                           step("unsafe b", UNSAFE, version("unsafe-b")), "unsafe-b", out_dir)
     assert report.failed > 0, "the check must catch a chart that drops requests"
+    assert not report.passed
+
+
+def test_safe_defaults_with_a_slow_starting_app_drop_nothing(cluster, out_dir):
+    """The baseline of the single-fault controls: the same app and values without the fault pass."""
+    report = run_scenario(cluster, "safe-defaults", step("safe a", SLOW_START, version("safe-a")),
+                          step("safe b", SLOW_START, version("safe-b")), "safe-b", out_dir)
+    assert_zero_downtime(report)
+
+
+@pytest.mark.parametrize("fault", SINGLE_FAULTS)
+def test_single_fault_is_caught(cluster, out_dir, fault):
+    layers = (SLOW_START, SINGLE_FAULTS[fault])
+    report = run_scenario(cluster, fault, step(f"{fault} a", *layers, version(f"{fault}-a")),
+                          step(f"{fault} b", *layers, version(f"{fault}-b")), f"{fault}-b", out_dir)
+    assert report.failed > 0, f"{fault}: the check missed a single fault\n{verdict.render_text(report)}"
     assert not report.passed

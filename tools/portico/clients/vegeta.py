@@ -30,6 +30,9 @@ class Attack:
     host: str | None = None  # Host header (Ingress / HTTPRoute routing)
     timeout: float = 5.0
     max_workers: int = 2000  # bounds the goroutines a long stall can add
+    # POST is never replayed: Go's transport silently resends an idempotent GET whose reused connection broke,
+    # which would hide exactly the broken kept-alive connections a zero-downtime check looks for.
+    method: str = "GET"
 
 
 @dataclass(frozen=True)
@@ -62,7 +65,7 @@ class Vegeta:
 
     def start(self, attack: Attack, output: Path) -> Process:
         """Start the attack in the background; `stop(process)` ends it early, its results stay in `output`."""
-        target = f"GET {attack.url}\n" + (f"Host: {attack.host}\n" if attack.host else "")
+        target = f"{attack.method} {attack.url}\n" + (f"Host: {attack.host}\n" if attack.host else "")
         process = self.runner.start(
             [self.binary, "attack", f"-rate={attack.rate:g}/1s", f"-duration={attack.duration:g}s",
              f"-keepalive={str(attack.keepalive).lower()}", f"-timeout={attack.timeout:g}s", "-http2=false",

@@ -1,8 +1,10 @@
 """Load on every target through an upgrade: vegeta, open loop at a constant rate, every request recorded.
 
-Each target gets two vegeta attacks, half the rate each: one on kept-alive
-connections, one opening a fresh connection per request (what a client pool and
-a one-shot client see). Every request becomes a Sample: when it was sent, its
+Each target gets two vegeta attacks, half the rate each: POSTs on kept-alive
+connections and GETs on a fresh connection each (what a client pool and a
+one-shot client see). The kept-alive requests are POSTs because a client may not
+resend them: Go's transport (like most clients) silently retries an idempotent
+request whose reused connection broke, which would hide a broken connection. Every request becomes a Sample: when it was sent, its
 latency, its status, its failure class and, when the app says so (X-Version and
 X-Pod headers), which version and pod answered. Bounded in time and count (the
 attack's duration is the smaller of both); stop() ends it early.
@@ -23,7 +25,7 @@ from portico.process import Process
 
 # refused, reset, eof, timeout: the connection failed; http: an error status (which component: see Sample).
 ERROR_KINDS = ("refused", "reset", "eof", "timeout", "http", "other")
-MODES = {"keepalive": True, "fresh": False}
+MODES = {"keepalive": (True, "POST"), "fresh": (False, "GET")}
 
 
 @dataclass(frozen=True)
@@ -129,10 +131,10 @@ class LoadGenerator:
         self._dir = Path(tempfile.mkdtemp(prefix="portico-load-"))
         self.t0, self.wall_t0 = time.monotonic(), time.time()
         for target in self.targets:
-            for mode, keepalive in MODES.items():
+            for mode, (keepalive, method) in MODES.items():
                 output = self._dir / f"{len(self._attacks)}-{mode}.bin"
                 attack = Attack(target.url, self.rate / len(MODES), self.duration, keepalive, target.host,
-                                self.timeout)
+                                self.timeout, method=method)
                 self._attacks.append((target, mode, output, self.vegeta.start(attack, output)))
 
     def halt(self) -> None:

@@ -1,4 +1,4 @@
-"""A picture of one upgrade: requests per second (ok by version, failed), pods, the rollout window."""
+"""A picture of one upgrade: requests per second (ok by version, failed by class), pods, the rollout window."""
 
 from __future__ import annotations
 
@@ -15,19 +15,26 @@ def plot(report: UpgradeReport, run: Run, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     seconds = int(run.duration) + 1
-    bad = [0] * seconds
+    bad: dict[str, list[int]] = {}
     versions: dict[str, list[int]] = {}
     for s in run.samples:
-        i = min(int(s.start), seconds - 1)
+        i = max(0, min(int(s.start), seconds - 1))
         if s.ok:
             versions.setdefault(s.version or "?", [0] * seconds)[i] += 1
         else:
-            bad[i] += 1
+            key = f"{s.error}/{s.component}" if s.component else str(s.error)
+            bad.setdefault(key, [0] * seconds)[i] += 1
     fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(10, 6), sharex=True, gridspec_kw={"height_ratios": [3, 1]})
     xs = list(range(seconds))
     for version, counts in sorted(versions.items()):
         ax1.plot(xs, counts, label=f"ok from {version}")
-    ax1.bar(xs, bad, color="red", label="failed", width=1.0, alpha=0.7)
+    bottom = [0] * seconds
+    colours = {"refused": "red", "reset": "darkred", "eof": "orange", "timeout": "purple", "http/proxy": "magenta",
+               "http/app": "brown", "other": "black"}
+    for key, counts in sorted(bad.items()):
+        ax1.bar(xs, counts, bottom=bottom, color=colours.get(key, "grey"), label=f"failed: {key}", width=1.0,
+                alpha=0.7)
+        bottom = [a + b for a, b in zip(bottom, counts)]
     ax1.set_ylabel("requests / s")
     verdict = "PASS" if report.passed else "FAIL"
     ax1.set_title(f"{report.scenario}: {report.from_label} -> {report.to_label} — {report.requests} requests, "

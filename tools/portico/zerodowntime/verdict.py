@@ -40,6 +40,9 @@ class UpgradeReport:
     version_timeline: list[tuple[float, str, str]]  # (t, event, version): first/last seen
     pods: list[PodSample] = field(default_factory=list)
     duration: float = 0.0
+    # class (refused, reset, eof, timeout, http/app, http/proxy, other) -> count, first and last second
+    failure_classes: dict[str, dict] = field(default_factory=dict)
+    late_failures: int = 0  # after the rollout had completed (old pods gone, new ones ready)
 
     @property
     def passed(self) -> bool:
@@ -55,6 +58,21 @@ def _timeline(run: Run) -> list[tuple[float, str, str]]:
             last[s.version] = s.start
     events = [(t, "first", v) for v, t in first.items()] + [(t, "last", v) for v, t in last.items()]
     return sorted(events)
+
+
+LATE_AFTER = 2.0  # seconds after the rollout completed: beyond it a failure is no longer the rollout's
+
+
+def _failure_classes(run: Run) -> dict[str, dict]:
+    out: dict[str, dict] = {}
+    for s in run.samples:
+        if s.ok:
+            continue
+        key = f"{s.error}/{s.component}" if s.component else str(s.error)
+        entry = out.setdefault(key, {"count": 0, "first": s.start, "last": s.start, "example": s.detail[:160]})
+        entry["count"] += 1
+        entry["last"] = s.start
+    return out
 
 
 def summarise(scenario: str, release: str, namespace: str, from_label: str, to_label: str, run: Run,
@@ -74,7 +92,8 @@ def summarise(scenario: str, release: str, namespace: str, from_label: str, to_l
     return UpgradeReport(scenario, release, namespace, from_label, to_label, len(run.samples),
                          sum(failures.values()), dict(failures), targets, upgrade_started, upgrade_finished,
                          upgrade_finished - upgrade_started, expected_version, dict(final), switch, _timeline(run),
-                         pods, run.duration)
+                         pods, run.duration, _failure_classes(run),
+                         sum(1 for s in run.samples if not s.ok and s.start > upgrade_finished + LATE_AFTER))
 
 
 def render_text(report: UpgradeReport) -> str:
@@ -86,6 +105,12 @@ def render_text(report: UpgradeReport) -> str:
     for t in report.targets:
         lines.append(f"  {t.name:<10} {t.requests:>6} requests  failures {t.failures or 0}  p50 {t.p50_ms:.1f} ms  "
                      f"p99 {t.p99_ms:.1f} ms  versions {t.versions}")
+    for name, c in sorted(report.failure_classes.items(), key=lambda kv: -kv[1]["count"]):
+        lines.append(f"  failed {name:<12} {c['count']:>6}  from {c['first']:.1f}s to {c['last']:.1f}s "
+                     f"(rollout {report.upgrade_started:.1f}-{report.upgrade_finished:.1f}s)  e.g. {c['example']!r}")
+    if report.late_failures:
+        lines.append(f"  {report.late_failures} failures came more than {LATE_AFTER:g}s after the rollout completed: "
+                     "the cluster was settled, so look at the client or the proxy, not the rollout")
     lines.append("  timeline: " + ", ".join(f"{event} {version} at {t:.1f}s" for t, event, version
                                             in report.version_timeline))
     return "\n".join(lines)
@@ -102,7 +127,9 @@ def to_case(report: UpgradeReport) -> Case:
     if report.failed:
         findings.append(Finding("zero-downtime", "zero-downtime/failed-requests",
                                 f"{report.failed} of {report.requests} requests failed during the upgrade: "
-                                f"{report.failures}",
+                                f"{ {k: v['count'] for k, v in report.failure_classes.items()} }"
+                                + (f"; {report.late_failures} after the rollout completed" if report.late_failures
+                                   else ""),
                                 hint="readiness probe, preStop delay, maxUnavailable 0 and a PodDisruptionBudget"))
     if not report.switch_completed:
         findings.append(Finding("zero-downtime", "zero-downtime/version-switch",

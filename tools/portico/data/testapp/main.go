@@ -12,9 +12,12 @@
 //	DRAIN           "false": on SIGTERM exit at once instead of draining
 //	DRAIN_WAIT      how long a draining server waits for clients to use (and so
 //	                close) their kept-alive connections (default 3s)
+//	ACCEPT_WHILE_DRAINING "false": close the listener at SIGTERM (most servers do);
+//	                kept-alive connections still drain
 //	GRPC_PORT       also serve the gRPC health service (grpc.health.v1) here
 //	GRPC_STATUS     what it reports: SERVING (default) or NOT_SERVING
-//	TCP_PORT        also accept (and close) plain TCP connections here
+//	TCP_PORT        also accept (and close) plain TCP connections here, from the
+//	                start (before STARTUP_DELAY)
 //
 // Endpoints: / and anything else (JSON: version, pod, path), /healthz, /readyz.
 // Client modes instead of a server, for helm test hooks on clusters with no
@@ -83,11 +86,19 @@ func main() {
 	port := env("PORT", "8080")
 	failReadiness := env("FAIL_READINESS", "false") == "true"
 	drain := env("DRAIN", "true") != "false"
+	// Like most servers, stop accepting new connections at SIGTERM (kept-alive ones still drain):
+	// then only the chart's preStop delay keeps new connections away until the endpoints are gone.
+	acceptWhileDraining := env("ACCEPT_WHILE_DRAINING", "true") != "false"
 	drainWait, err := time.ParseDuration(env("DRAIN_WAIT", "3s"))
 	if err != nil {
 		log.Fatalf("DRAIN_WAIT: %v", err)
 	}
 
+	// TCP_PORT opens before the startup delay: a readiness probe on it passes before the app serves HTTP
+	// (the zero-downtime check's "readiness that lies" control).
+	if tcpPort := env("TCP_PORT", ""); tcpPort != "" {
+		go serveTCP(tcpPort)
+	}
 	if delay, err := time.ParseDuration(env("STARTUP_DELAY", "0s")); err == nil && delay > 0 {
 		log.Printf("starting slowly: %s", delay)
 		time.Sleep(delay)
@@ -131,6 +142,10 @@ func main() {
 				open.Add(-1)
 			}
 		}}
+	listener, err := net.Listen("tcp", server.Addr)
+	if err != nil {
+		log.Fatal(err)
+	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -145,6 +160,9 @@ func main() {
 		// Keep serving existing connections, each one's next response closing it;
 		// give clients a moment to send it, then stop accepting and let in-flight
 		// requests finish. Closing idle keep-alives at once would race clients.
+		if !acceptWhileDraining {
+			_ = listener.Close()
+		}
 		log.Printf("SIGTERM: draining %d connections", open.Load())
 		deadline := time.Now().Add(drainWait)
 		for open.Load() > 0 && time.Now().Before(deadline) {
@@ -159,11 +177,9 @@ func main() {
 	if grpcPort := env("GRPC_PORT", ""); grpcPort != "" {
 		go serveGRPCHealth(grpcPort, env("GRPC_STATUS", "SERVING"))
 	}
-	if tcpPort := env("TCP_PORT", ""); tcpPort != "" {
-		go serveTCP(tcpPort)
-	}
 	log.Printf("testapp %s (%s) listening on :%s", version, pod, port)
-	if err := server.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	// Serve returns when the listener closes; connections already open keep being served until Shutdown.
+	if err := server.Serve(listener); err != nil && !errors.Is(err, http.ErrServerClosed) && !terminating.Load() {
 		log.Fatal(err)
 	}
 	<-done
