@@ -20,52 +20,10 @@ import http.client
 import socket
 import threading
 import time
-from collections import Counter
-from dataclasses import dataclass, field
 from typing import Iterable
 from urllib.parse import urlsplit
 
-ERROR_KINDS = ("refused", "reset", "eof", "timeout", "http", "other")
-
-
-@dataclass(frozen=True)
-class Target:
-    name: str
-    url: str  # http://127.0.0.1:PORT/path (only loopback or test-created addresses)
-    host: str | None = None  # Host header, for Ingress / HTTPRoute routing
-
-
-@dataclass(frozen=True)
-class Sample:
-    target: str
-    mode: str  # keepalive | fresh
-    start: float  # seconds since the run began
-    latency: float
-    status: int | None
-    error: str | None  # one of ERROR_KINDS, None when the request succeeded
-    version: str | None
-    pod: str | None
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
-
-
-@dataclass
-class Run:
-    samples: list[Sample] = field(default_factory=list)
-    started_at: float = 0.0
-    duration: float = 0.0
-
-    def failures(self) -> Counter:
-        return Counter(s.error for s in self.samples if s.error)
-
-    def by_target(self) -> dict[str, list[Sample]]:
-        out: dict[str, list[Sample]] = {}
-        for s in self.samples:
-            out.setdefault(s.target, []).append(s)
-        return out
-
+from portico.zerodowntime.load import Run, Sample, Target
 
 def classify(exc: BaseException) -> str:
     if isinstance(exc, ConnectionRefusedError):
@@ -176,11 +134,3 @@ class LoadGenerator:
         with self.lock:
             samples = sorted(self.samples, key=lambda s: s.start)
         return Run(samples, self.wall_t0, time.monotonic() - self.t0)
-
-
-def percentile(values: list[float], q: float) -> float:
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, int(round(q * (len(ordered) - 1)))))
-    return ordered[index]
