@@ -20,6 +20,7 @@ OFFLINE_IMAGES = " ".join([
     f"--set=image.repository={addons.TESTAPP_REPO}", "--set=image.tag=1.0.0", "--set=image.pullPolicy=Never",
     "--set=probes.readiness.spec.httpGet.path=/readyz",
     f"--set=tests.image={addons.TESTAPP_REPO}:1.0.0", "--set=tests.command={/testapp,get}",
+    "--set=tests.tcpCommand={/testapp,tcp}",
 ])
 
 
