@@ -144,3 +144,17 @@ def test_an_error_status_without_the_apps_header_is_the_proxys():
     app = to_sample(target, "fresh", Result(10.5, 0.01, 500, "500", {"X-Pod": ["p"], "X-Version": ["2"]}), 10.0)
     assert (proxy.error, proxy.component, proxy.start) == ("http", "proxy", 0.5)
     assert (app.component, app.pod, app.version) == ("app", "p", "2")
+
+
+def test_the_switch_is_judged_by_the_pods_when_the_app_names_no_version():
+    from portico.zerodowntime.load import Run, Sample
+    from portico.zerodowntime.verdict import summarise
+    from portico.zerodowntime.watch import PodSample
+
+    samples = [Sample("t", "fresh", t, 0.001, 200, None, None, None) for t in (1.0, 5.0, 9.0)]
+    rolled = [PodSample(0, 2, 2, 0, {"aaa": 2}), PodSample(4, 3, 4, 1, {"aaa": 1, "bbb": 2}),
+              PodSample(8, 2, 2, 0, {"bbb": 2})]
+    report = summarise("s", "r", "n", "a", "b", Run(samples, 0, 10), 2.0, 8.0, None, rolled)
+    assert report.switch_judged_by == "cluster" and report.switch_completed
+    stuck = [PodSample(0, 2, 2, 0, {"aaa": 2}), PodSample(8, 2, 2, 0, {"aaa": 2})]
+    assert not summarise("s", "r", "n", "a", "b", Run(samples, 0, 10), 2.0, 8.0, None, stuck).switch_completed

@@ -25,7 +25,7 @@ def test_every_smoke_scenario_passes(tmp_path):
     print(proc.stdout)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
     cases = json.loads(report.read_text())["cases"]
-    assert len(cases) == 16 and all(c["status"] == "passed" for c in cases)
+    assert len(cases) == 17 and all(c["status"] == "passed" for c in cases)
     # Every reachable scenario was answered by one of its own release's pods.
     assert all(c["properties"]["answered_by"] for c in cases if c["name"] not in ("externalname", "job", "cronjob"))
 

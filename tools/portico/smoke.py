@@ -19,6 +19,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import yaml
+
 from portico import values as values_mod
 from portico import wait
 from portico.errors import InputError, ToolError
@@ -112,15 +114,43 @@ class Runner:
     def __init__(self, cluster: Cluster, settings: Settings):
         self.cluster, self.settings = cluster, settings
 
-    def _release_pods(self, namespace: str, release: str) -> set[str]:
-        pods = self.cluster.kubectl.get("pods", "-l", f"{INSTANCE}={release}", namespace=namespace)["items"]
-        return {p["metadata"]["name"] for p in pods}
-
     def _service(self, namespace: str, release: str) -> dict:
-        services = self.cluster.kubectl.get("services", "-l", f"{INSTANCE}={release}", namespace=namespace)["items"]
-        if not services:
+        """The release's first Service, found in its manifest: any chart, whatever labels it uses."""
+        manifest = str(self.cluster.helm.run("get", "manifest", release, "--namespace", namespace).stdout)
+        names = [d["metadata"]["name"] for d in yaml.safe_load_all(manifest)
+                 if isinstance(d, dict) and d.get("kind") == "Service"]
+        if not names:
             raise ToolError("the release has no Service")
-        return services[0]
+        return self.cluster.kubectl.get("service", names[0], namespace=namespace)
+
+    def _selected_pods(self, namespace: str, svc: dict) -> set[str]:
+        """The pods the Service selects: the release's own, or in service-only mode the ones it exposes."""
+        selector = ",".join(f"{k}={v}" for k, v in sorted((svc["spec"].get("selector") or {}).items()))
+        if not selector:
+            return set()
+        return {p["metadata"]["name"] for p in self.cluster.kubectl.get("pods", "-l", selector,
+                                                                         namespace=namespace)["items"]}
+
+    def _ready_endpoints(self, namespace: str, svc: dict) -> set[str]:
+        slices = self.cluster.kubectl.get("endpointslices", "-l", f"kubernetes.io/service-name={svc['metadata']['name']}",
+                                          namespace=namespace)["items"]
+        return {ep["targetRef"]["name"] for piece in slices for ep in piece.get("endpoints") or []
+                if (ep.get("conditions") or {}).get("ready") and (ep.get("targetRef") or {}).get("kind") == "Pod"}
+
+    def answered_by(self, namespace: str, release: str, answer: dict) -> str:
+        """Which of the release's pods answered: the app's word (X-Pod) when it gives one, else the cluster's (the
+        Service's ready endpoints are all pods it selects), so any app passes, not only Portico's test app."""
+        svc = self._service(namespace, release)
+        pods = self._selected_pods(namespace, svc)
+        if answer.get("pod"):
+            if answer["pod"] not in pods:
+                raise ToolError(f"answered by {answer['pod']!r}, not one of the release's pods {sorted(pods)}")
+            return answer["pod"]
+        endpoints = self._ready_endpoints(namespace, svc)
+        if not endpoints or not endpoints <= pods:
+            raise ToolError(f"the app names no pod (no X-Pod header) and the Service's ready endpoints "
+                            f"{sorted(endpoints)} are not all the release's pods {sorted(pods)}")
+        return f"one of {', '.join(sorted(endpoints))} (the Service's endpoints; the app names no pod)"
 
     def _client_pod(self, namespace: str, url: str) -> str:
         name = f"smoke-client-{int(time.time() * 1000) % 100000}"
@@ -218,12 +248,10 @@ class Runner:
             mark("installed")
             answer = self.reach(scenario, namespace, release)
             mark("reached")
-            owner = f"{release}-pods" if scenario.companion else release
-            pods = self._release_pods(namespace, owner)
             if scenario.reach in SERVED:
-                if answer.get("pod") not in pods:
-                    raise ToolError(f"answered by {answer.get('pod')!r}, not one of the release's pods {sorted(pods)}")
-                result.answered_by = answer["pod"]
+                if answer.get("status") is not None and not 200 <= answer["status"] < 400:
+                    raise ToolError(f"answered {answer['status']}")
+                result.answered_by = self.answered_by(namespace, release, answer)
             if values_mod.merge(list(scenario.values)).get("tests", {}).get("enabled", True) is not False:
                 # Right after install kube-proxy may not have programmed the ClusterIP the test pod calls
                 # (an Ingress reaches pods directly, so `reach` passing proves nothing about it): bounded retries.

@@ -43,6 +43,7 @@ class UpgradeReport:
     # class (refused, reset, eof, timeout, http/app, http/proxy, other) -> count, first and last second
     failure_classes: dict[str, dict] = field(default_factory=dict)
     late_failures: int = 0  # after the rollout had completed (old pods gone, new ones ready)
+    switch_judged_by: str = "responses"  # or "cluster": the app names no version, so the pods' revisions tell
 
     @property
     def passed(self) -> bool:
@@ -75,6 +76,13 @@ def _failure_classes(run: Run) -> dict[str, dict]:
     return out
 
 
+def rolled_over(pods: list[PodSample]) -> bool:
+    """The cluster's word on the switch: at the end only one revision has ready pods, and it is a new one."""
+    before = {rev for rev, ready in (pods[0].by_revision if pods else {}).items() if ready}
+    after = {rev for rev, ready in (pods[-1].by_revision if pods else {}).items() if ready}
+    return len(after) == 1 and not after & before
+
+
 def summarise(scenario: str, release: str, namespace: str, from_label: str, to_label: str, run: Run,
               upgrade_started: float, upgrade_finished: float, expected_version: str | None,
               pods: list[PodSample]) -> UpgradeReport:
@@ -87,13 +95,17 @@ def summarise(scenario: str, release: str, namespace: str, from_label: str, to_l
             versions=dict(Counter(s.version for s in samples if s.version))))
     tail = [s for s in run.samples if s.start >= upgrade_finished and s.ok]
     final = Counter(s.version for s in tail if s.version)
-    switch = bool(tail) and (expected_version is None or set(final) == {expected_version})
+    judged_by = "responses" if any(s.version for s in run.samples) else "cluster"
+    if judged_by == "responses":
+        switch = bool(tail) and (expected_version is None or set(final) == {expected_version})
+    else:
+        switch = bool(tail) and rolled_over(pods)
     failures = run.failures()
     return UpgradeReport(scenario, release, namespace, from_label, to_label, len(run.samples),
                          sum(failures.values()), dict(failures), targets, upgrade_started, upgrade_finished,
                          upgrade_finished - upgrade_started, expected_version, dict(final), switch, _timeline(run),
                          pods, run.duration, _failure_classes(run),
-                         sum(1 for s in run.samples if not s.ok and s.start > upgrade_finished + LATE_AFTER))
+                         sum(1 for s in run.samples if not s.ok and s.start > upgrade_finished + LATE_AFTER), judged_by)
 
 
 def render_text(report: UpgradeReport) -> str:
@@ -101,7 +113,8 @@ def render_text(report: UpgradeReport) -> str:
     lines = [f"{verdict} {report.scenario}: {report.from_label} -> {report.to_label}: {report.requests} requests, "
              f"{report.failed} failed {report.failures or ''}, rollout {report.rollout_seconds:.1f}s, "
              f"final versions {report.final_versions} "
-             f"(switch {'completed' if report.switch_completed else 'NOT completed'})"]
+             f"(switch {'completed' if report.switch_completed else 'NOT completed'}"
+             f"{', judged by the pods: the app names no version' if report.switch_judged_by == 'cluster' else ''})"]
     for t in report.targets:
         lines.append(f"  {t.name:<10} {t.requests:>6} requests  failures {t.failures or 0}  p50 {t.p50_ms:.1f} ms  "
                      f"p99 {t.p99_ms:.1f} ms  versions {t.versions}")

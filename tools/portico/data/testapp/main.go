@@ -12,6 +12,7 @@
 //	DRAIN           "false": on SIGTERM exit at once instead of draining
 //	DRAIN_WAIT      how long a draining server waits for clients to use (and so
 //	                close) their kept-alive connections (default 3s)
+//	IDENTIFY        "false": answer plain text without X-Version, X-Pod (like any app)
 //	ACCEPT_WHILE_DRAINING "false": close the listener at SIGTERM (most servers do);
 //	                kept-alive connections still drain
 //	GRPC_PORT       also serve the gRPC health service (grpc.health.v1) here
@@ -86,6 +87,8 @@ func main() {
 	port := env("PORT", "8080")
 	failReadiness := env("FAIL_READINESS", "false") == "true"
 	drain := env("DRAIN", "true") != "false"
+	// IDENTIFY=false: answer like any app, without saying which version and pod answered.
+	identify := env("IDENTIFY", "true") != "false"
 	// Like most servers, stop accepting new connections at SIGTERM (kept-alive ones still drain):
 	// then only the chart's preStop delay keeps new connections away until the endpoints are gone.
 	acceptWhileDraining := env("ACCEPT_WHILE_DRAINING", "true") != "false"
@@ -126,6 +129,11 @@ func main() {
 			// Draining: answer, then close, so keep-alive clients reconnect to a
 			// live pod instead of racing a close of their idle connection.
 			w.Header().Set("Connection", "close")
+		}
+		if !identify {
+			w.Header().Set("Content-Type", "text/plain")
+			_, _ = w.Write([]byte("hello\n"))
+			return
 		}
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("X-Version", version)
