@@ -219,11 +219,26 @@ class Runner:
                 logs = kubectl.run("logs", job, "-n", namespace, "--tail=20", check=False)
                 raise ToolError(f"{job} did not complete: it failed; its logs: {str(logs.stdout).strip()[-800:]}")
 
-    def _leftovers(self, namespace: str, release: str, timeout: float = 90) -> list[str]:
+    def _owned(self, namespace: str, release: str) -> list[str]:
+        """kind/name of what the release made: its manifest's objects in this namespace, and its pods (found by
+        its label or its Services' selectors, which need no label convention)."""
+        manifest = str(self.cluster.helm.run("get", "manifest", release, "--namespace", namespace).stdout)
+        objects = [d for d in yaml.safe_load_all(manifest) if isinstance(d, dict) and d.get("kind")]
+        owned = [f"{d['kind'].lower()}/{d['metadata']['name']}" for d in objects
+                 if d["metadata"].get("namespace", namespace) == namespace]
+        pods = {p.rpartition("/")[2] for p in self.cluster.kubectl.names("pods", "-l", f"{INSTANCE}={release}",
+                                                                          namespace=namespace)}
+        for d in objects:
+            if d["kind"] == "Service":
+                pods |= self._selected_pods(namespace, d)
+        return owned + [f"pod/{name}" for name in sorted(pods)]
+
+    def _leftovers(self, namespace: str, owned: list[str], timeout: float = 90) -> list[str]:
         """What is still there once terminating pods had time to finish their preStop and grace period."""
         def left() -> list[str]:
-            return self.cluster.kubectl.names("all,ingress,pdb,hpa,serviceaccount,configmap,secret,networkpolicy",
-                                              "-l", f"{INSTANCE}={release}", namespace=namespace)
+            if not owned:
+                return []
+            return self.cluster.kubectl.names(*owned, "--ignore-not-found", namespace=namespace)
 
         try:
             wait.until(lambda: not left(), timeout=timeout, interval=2, what="uninstall left objects")
@@ -258,9 +273,11 @@ class Runner:
                 wait.retry(lambda: self.cluster.helm.test(release, namespace), attempts=3, delay=3,
                            on=(ToolError,), what="helm test")
                 mark("helm test")
-            for name in ([release] + ([f"{release}-pods"] if scenario.companion else [])):
+            releases = [release] + ([f"{release}-pods"] if scenario.companion else [])
+            owned = [o for name in releases for o in self._owned(namespace, name)]
+            for name in releases:
                 self.cluster.helm.uninstall(name, namespace)
-            left = self._leftovers(namespace, release)
+            left = self._leftovers(namespace, owned)
             if left:
                 raise ToolError(f"uninstall left {left}")
             mark("uninstalled")
