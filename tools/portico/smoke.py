@@ -114,11 +114,14 @@ class Runner:
     def __init__(self, cluster: Cluster, settings: Settings):
         self.cluster, self.settings = cluster, settings
 
-    def _service(self, namespace: str, release: str) -> dict:
-        """The release's first Service, found in its manifest: any chart, whatever labels it uses."""
+    def _manifest(self, namespace: str, release: str) -> list[dict]:
+        """The objects the release made (`helm get manifest`): any chart, whatever labels it uses."""
         manifest = str(self.cluster.helm.run("get", "manifest", release, "--namespace", namespace).stdout)
-        names = [d["metadata"]["name"] for d in yaml.safe_load_all(manifest)
-                 if isinstance(d, dict) and d.get("kind") == "Service"]
+        return [d for d in yaml.safe_load_all(manifest) if isinstance(d, dict) and d.get("kind")]
+
+    def _service(self, namespace: str, release: str) -> dict:
+        """The release's first Service, found in its manifest."""
+        names = [d["metadata"]["name"] for d in self._manifest(namespace, release) if d["kind"] == "Service"]
         if not names:
             raise ToolError("the release has no Service")
         return self.cluster.kubectl.get("service", names[0], namespace=namespace)
@@ -222,8 +225,7 @@ class Runner:
     def _owned(self, namespace: str, release: str) -> list[str]:
         """kind/name of what the release made: its manifest's objects in this namespace, and its pods (found by
         its label or its Services' selectors, which need no label convention)."""
-        manifest = str(self.cluster.helm.run("get", "manifest", release, "--namespace", namespace).stdout)
-        objects = [d for d in yaml.safe_load_all(manifest) if isinstance(d, dict) and d.get("kind")]
+        objects = self._manifest(namespace, release)
         owned = [f"{d['kind'].lower()}/{d['metadata']['name']}" for d in objects
                  if d["metadata"].get("namespace", namespace) == namespace]
         pods = {p.rpartition("/")[2] for p in self.cluster.kubectl.names("pods", "-l", f"{INSTANCE}={release}",

@@ -76,10 +76,15 @@ class Vegeta:
         return process
 
     @staticmethod
-    def stop(process: Process, timeout: float = 15.0) -> None:
-        """SIGINT: vegeta stops sending, waits for requests in flight and writes their results."""
+    def interrupt(process: Process) -> None:
+        """SIGINT, vegeta's graceful stop: no more sending; requests in flight finish and are written."""
         if process.poll() is None:
             process.popen.send_signal(signal.SIGINT)
+
+    @classmethod
+    def stop(cls, process: Process, timeout: float = 15.0) -> None:
+        """Interrupt the attack and wait until its results are written."""
+        cls.interrupt(process)
         code = process.wait(timeout)
         if code not in (0, -signal.SIGINT):
             raise ToolError(f"vegeta attack exited {code}: {process.stderr_text()}")

@@ -4,10 +4,11 @@ Each target gets two vegeta attacks, half the rate each: POSTs on kept-alive
 connections and GETs on a fresh connection each (what a client pool and a
 one-shot client see). The kept-alive requests are POSTs because a client may not
 resend them: Go's transport (like most clients) silently retries an idempotent
-request whose reused connection broke, which would hide a broken connection. Every request becomes a Sample: when it was sent, its
-latency, its status, its failure class and, when the app says so (X-Version and
-X-Pod headers), which version and pod answered. Bounded in time and count (the
-attack's duration is the smaller of both); stop() ends it early.
+request whose reused connection broke, which would hide a broken connection.
+Every request becomes a Sample: when it was sent, its latency, its status, its
+failure class and, when the app says so (X-Version and X-Pod headers), which
+version and pod answered. Bounded in time and count (the attack's duration is
+the smaller of both); stop() ends it early.
 """
 
 from __future__ import annotations
@@ -140,8 +141,7 @@ class LoadGenerator:
     def halt(self) -> None:
         """Stop sending now; requests in flight still finish (or fail) and are recorded by stop()."""
         for *_, process in self._attacks:
-            if process.poll() is None:
-                process.popen.send_signal(2)  # SIGINT: vegeta's graceful stop
+            self.vegeta.interrupt(process)
 
     def stop(self) -> Run:
         duration = self.elapsed()
