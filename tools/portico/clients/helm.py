@@ -158,8 +158,9 @@ class Helm:
             args += ["--verify", *(["--keyring", keyring] if keyring else [])]
         return self._checked(*args)
 
-    def uninstall(self, release: str, namespace: str, wait: bool = True) -> None:
-        self.run("uninstall", release, "--namespace", namespace, *(["--wait"] if wait else []))
+    def uninstall(self, release: str, namespace: str, wait: bool = True, missing_ok: bool = False) -> None:
+        self.run("uninstall", release, "--namespace", namespace, *(["--wait"] if wait else []),
+                 *(["--ignore-not-found"] if missing_ok else []))
 
 
 def _seconds(duration: str) -> float:

@@ -46,5 +46,6 @@ class Kubectl:
         return self.run("-n", namespace, "rollout", "status", target, f"--timeout={timeout}s", check=False,
                         timeout=timeout + 30)
 
-    def delete_namespace(self, namespace: str) -> None:
-        self.run("delete", "namespace", namespace, "--wait=false", "--ignore-not-found", check=False)
+    def delete_namespace(self, namespace: str, wait: bool = False) -> None:
+        self.run("delete", "namespace", namespace, f"--wait={str(wait).lower()}", "--timeout=120s",
+                 "--ignore-not-found", check=False, timeout=150)

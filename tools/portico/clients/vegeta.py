@@ -33,6 +33,9 @@ class Attack:
     # POST is never replayed: Go's transport silently resends an idempotent GET whose reused connection broke,
     # which would hide exactly the broken kept-alive connections a zero-downtime check looks for.
     method: str = "GET"
+    # The source address vegeta binds before each connect (vegeta's -laddr): a fresh connection per request
+    # leaves one TIME_WAIT socket per request for 60 s, and a bind takes a port free on that address.
+    source: str = "0.0.0.0"
 
 
 @dataclass(frozen=True)
@@ -69,7 +72,8 @@ class Vegeta:
         process = self.runner.start(
             [self.binary, "attack", f"-rate={attack.rate:g}/1s", f"-duration={attack.duration:g}s",
              f"-keepalive={str(attack.keepalive).lower()}", f"-timeout={attack.timeout:g}s", "-http2=false",
-             "-max-body=0", f"-max-workers={attack.max_workers}", f"-output={output}"],
+             "-max-body=0", f"-max-workers={attack.max_workers}", f"-laddr={attack.source}",
+             f"-output={output}"],
             stdin=True, stderr_to=output.with_suffix(".log"))
         process.stdin.write(target)
         process.stdin.close()

@@ -20,12 +20,16 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
+from urllib.parse import urlsplit
 
 from portico.clients.vegeta import Attack, Result, Vegeta
 from portico.process import Process
+from portico.zerodowntime.sources import WILDCARD, Sources
 
-# refused, reset, eof, timeout: the connection failed; http: an error status (which component: see Sample).
-ERROR_KINDS = ("refused", "reset", "eof", "timeout", "http", "other")
+# refused, reset, eof, timeout: the connection failed; http: an error status (which component: see Sample);
+# client: the load generator could not send (out of local ports or file descriptors): not the cluster's failure.
+ERROR_KINDS = ("refused", "reset", "eof", "timeout", "http", "client", "other")
+CLIENT_ERRORS = ("address already in use", "cannot assign requested address", "too many open files")
 MODES = {"keepalive": (True, "POST"), "fresh": (False, "GET")}
 
 
@@ -77,6 +81,8 @@ def classify(code: int, error: str) -> str | None:
     if code:
         return "http"
     text = error.lower()
+    if any(e in text for e in CLIENT_ERRORS):
+        return "client"
     if "connection refused" in text:
         return "refused"
     if "connection reset" in text or "broken pipe" in text:
@@ -129,14 +135,24 @@ class LoadGenerator:
         return self.elapsed() >= self.duration
 
     def start(self) -> None:
+        attacks = list(self._plan())
         self._dir = Path(tempfile.mkdtemp(prefix="portico-load-"))
         self.t0, self.wall_t0 = time.monotonic(), time.time()
+        for target, mode, attack in attacks:
+            output = self._dir / f"{len(self._attacks)}-{mode}.bin"
+            self._attacks.append((target, mode, output, self.vegeta.start(attack, output)))
+
+    def _plan(self) -> Iterable[tuple[Target, str, Attack]]:
+        """Each target's attacks: kept-alive ones from any address (they hold few connections), fresh ones
+        spread over source addresses whose ports can take them (see sources.py)."""
+        sources = Sources()
         for target in self.targets:
             for mode, (keepalive, method) in MODES.items():
-                output = self._dir / f"{len(self._attacks)}-{mode}.bin"
-                attack = Attack(target.url, self.rate / len(MODES), self.duration, keepalive, target.host,
-                                self.timeout, method=method)
-                self._attacks.append((target, mode, output, self.vegeta.start(attack, output)))
+                rate = self.rate / len(MODES)
+                split = [(WILDCARD, rate)] if keepalive else sources.split(urlsplit(target.url).hostname or "", rate)
+                for source, part in split:
+                    yield target, mode, Attack(target.url, part, self.duration, keepalive, target.host,
+                                               self.timeout, method=method, source=source)
 
     def halt(self) -> None:
         """Stop sending now; requests in flight still finish (or fail) and are recorded by stop()."""

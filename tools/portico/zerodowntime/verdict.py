@@ -44,10 +44,13 @@ class UpgradeReport:
     failure_classes: dict[str, dict] = field(default_factory=dict)
     late_failures: int = 0  # after the rollout had completed (old pods gone, new ones ready)
     switch_judged_by: str = "responses"  # or "cluster": the app names no version, so the pods' revisions tell
+    disruptions: list[str] = field(default_factory=list)  # what each disruption did and when
+    disruptions_done: bool = True  # every disruption happened (one that did not proves nothing)
+    upgrade_error: str = ""  # helm upgrade's failure, when the scenario allows one (a rollback)
 
     @property
     def passed(self) -> bool:
-        return self.failed == 0 and self.switch_completed
+        return self.failed == 0 and self.switch_completed and self.disruptions_done
 
 
 def _timeline(run: Run) -> list[tuple[float, str, str]]:
@@ -115,12 +118,19 @@ def render_text(report: UpgradeReport) -> str:
              f"final versions {report.final_versions} "
              f"(switch {'completed' if report.switch_completed else 'NOT completed'}"
              f"{', judged by the pods: the app names no version' if report.switch_judged_by == 'cluster' else ''})"]
+    lines += [f"  during the rollout: {d}" for d in report.disruptions]
+    if report.upgrade_error:
+        lines.append(f"  helm upgrade failed, as this scenario allows: {report.upgrade_error[-300:]}")
     for t in report.targets:
         lines.append(f"  {t.name:<10} {t.requests:>6} requests  failures {t.failures or 0}  p50 {t.p50_ms:.1f} ms  "
                      f"p99 {t.p99_ms:.1f} ms  versions {t.versions}")
     for name, c in sorted(report.failure_classes.items(), key=lambda kv: -kv[1]["count"]):
         lines.append(f"  failed {name:<12} {c['count']:>6}  from {c['first']:.1f}s to {c['last']:.1f}s "
                      f"(rollout {report.upgrade_started:.1f}-{report.upgrade_finished:.1f}s)  e.g. {c['example']!r}")
+    client = report.failure_classes.get("client", {}).get("count", 0)
+    if client:
+        lines.append(f"  {client} requests failed in the load generator itself (out of local ports or file "
+                     "descriptors): this run cannot judge the chart; lower the rate or free the ports")
     if report.late_failures:
         lines.append(f"  {report.late_failures} failures came more than {LATE_AFTER:g}s after the rollout completed: "
                      "the cluster was settled, so look at the client or the proxy, not the rollout")
@@ -148,5 +158,9 @@ def to_case(report: UpgradeReport) -> Case:
         findings.append(Finding("zero-downtime", "zero-downtime/version-switch",
                                 f"the version switch did not complete: final versions {report.final_versions}, "
                                 f"expected {report.expected_version}"))
+    if not report.disruptions_done:
+        findings.append(Finding("zero-downtime", "zero-downtime/disruption",
+                                "a disruption did not happen, so the run proves nothing about it: "
+                                + "; ".join(report.disruptions)))
     return Case(report.scenario, PASSED if report.passed else FAILED, findings, report.duration,
                 properties=to_dict(report), detail=render_text(report))

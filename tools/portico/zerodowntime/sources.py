@@ -1,0 +1,99 @@
+"""Source addresses for the load's fresh connections, so the client never runs out of local ports.
+
+A request on a fresh connection leaves its socket in TIME_WAIT for 60 s on the
+side that closed first (mostly the client), and vegeta binds its source address
+before each connect, which needs a port that no socket on that address holds,
+TIME_WAIT included. 250 fresh requests/s on each of three targets keep about
+45,000 sockets in TIME_WAIT against the 28,232 ports of Linux's default range:
+within half a minute every connect fails with "bind: address already in use"
+and a safe chart looks broken. Loopback targets get fresh attacks from their own
+127.0.0.0/8 addresses (each has the whole port range), each address carrying at
+most what its ports can hold, and addresses that still hold TIME_WAIT sockets
+from an earlier run are skipped. Other targets share the wildcard address and
+the rate has to fit its ports.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+import socket
+from collections import Counter
+from pathlib import Path
+
+from portico.errors import InputError
+
+TIME_WAIT_SECONDS = 60  # Linux's TCP_TIMEWAIT_LEN, not tunable
+SHARE = 0.6  # of an address's ports that the load may keep in TIME_WAIT (the rest: other clients, margin)
+WILDCARD = "0.0.0.0"
+CANDIDATES = [f"127.0.{block}.{host}" for block in range(1, 4) for host in range(1, 255)]
+
+
+def port_range(path: Path = Path("/proc/sys/net/ipv4/ip_local_port_range")) -> int:
+    try:
+        low, high = (int(x) for x in path.read_text().split())
+        return high - low + 1
+    except (OSError, ValueError):
+        return 28232  # Linux's default range, 32768-60999
+
+
+def capacity(ports: int | None = None) -> float:
+    """Fresh connections per second one source address sustains without running out of ports."""
+    return (ports or port_range()) * SHARE / TIME_WAIT_SECONDS
+
+
+def time_wait_by_address(path: Path = Path("/proc/net/tcp")) -> Counter:
+    """Sockets in TIME_WAIT per local IPv4 address (/proc/net/tcp, state 06)."""
+    counts: Counter = Counter()
+    try:
+        lines = path.read_text().splitlines()[1:]
+    except OSError:
+        return counts
+    for line in lines:
+        fields = line.split()
+        if len(fields) > 3 and fields[3] == "06":
+            hex_ip = fields[1].split(":")[0]
+            counts[str(ipaddress.IPv4Address(bytes.fromhex(hex_ip)[::-1]))] += 1
+    return counts
+
+
+def _bindable(address: str) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        try:
+            s.bind((address, 0))
+            return True
+        except OSError:
+            return False
+
+
+def is_loopback(url_host: str) -> bool:
+    try:
+        return ipaddress.ip_address(url_host).is_loopback
+    except ValueError:
+        return url_host == "localhost"
+
+
+class Sources:
+    """Hands out source addresses: a fresh loopback address per `split`, never one still holding TIME_WAIT."""
+
+    def __init__(self, ports: int | None = None, busy: Counter | None = None):
+        self.capacity = capacity(ports)
+        busy = time_wait_by_address() if busy is None else busy
+        self._free = [a for a in CANDIDATES if not busy.get(a)]
+        self._wildcard_rate = 0.0
+
+    def split(self, host: str, rate: float) -> list[tuple[str, float]]:
+        """(source address, rate) pairs that together send `rate` fresh connections/s to `host`."""
+        if is_loopback(host) and self._free and _bindable(self._free[0]):
+            parts = max(1, math.ceil(rate / self.capacity))
+            if parts <= len(self._free):
+                sources, self._free = self._free[:parts], self._free[parts:]
+                return [(a, rate / parts) for a in sources]
+        self._wildcard_rate += rate
+        if self._wildcard_rate > self.capacity:
+            raise InputError(
+                f"load: {self._wildcard_rate:.0f} fresh connections/s to non-loopback targets would keep "
+                f"{self._wildcard_rate * TIME_WAIT_SECONDS:.0f} sockets in TIME_WAIT, more than this machine's "
+                f"{port_range()} local ports (net.ipv4.ip_local_port_range) can hold; lower the rate to "
+                f"{self.capacity:.0f}/s or less, or widen the port range")
+        return [(WILDCARD, rate)]
