@@ -75,15 +75,27 @@ def version(v: str) -> dict:
     return {"env": {"VERSION": v}}
 
 
-def run_scenario(cluster, name, before, after, expected, out_dir):
+def remove(cluster, release: str, wait: bool = False) -> None:
+    """Every scenario pins the same nodePort: a release left behind would fail all that follow. Without
+    `wait` the pods finish their preStop sleep in the background (the Service and its nodePort go at once)."""
+    cluster.helm.uninstall(release, release, wait=wait, missing_ok=True)
+    cluster.kubectl.delete_namespace(release, wait=wait)
+
+
+def run_scenario(cluster, name, before, after, expected, out_dir, load_targets=None, min_requests=MIN_REQUESTS,
+                 **options):
+    """One upgrade under load (options go to check.upgrade_check), its JSON and plot under out_dir."""
     release = f"up-{name}"
-    report, run = check.upgrade_check(cluster, name, release, release, before, after, targets(),
-                                      expected_version=expected, rate=RATE, min_requests=MIN_REQUESTS)
+    remove(cluster, release, wait=True)  # one an interrupted run left behind
+    try:
+        report, run = check.upgrade_check(cluster, name, release, release, before, after, load_targets or targets(),
+                                          expected_version=expected, rate=RATE, min_requests=min_requests,
+                                          **options)
+    finally:
+        remove(cluster, release)
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / f"{name}.json").write_text(json.dumps(verdict.to_dict(report), indent=2))
     plot(report, run, out_dir / f"{name}.png")
-    cluster.helm.uninstall(release, release)
-    cluster.kubectl.delete_namespace(release)
     print(verdict.render_text(report))
     return report
 
@@ -97,8 +109,8 @@ def step(label: str, *layers: dict, chart=CHART) -> check.Step:
     return check.Step(chart, (BASE, DEFAULTS, *layers), label)
 
 
-def assert_zero_downtime(report: verdict.UpgradeReport) -> None:
-    assert report.requests >= MIN_REQUESTS
+def assert_zero_downtime(report: verdict.UpgradeReport, min_requests: int = MIN_REQUESTS) -> None:
+    assert report.requests >= min_requests
     for t in report.targets:
         assert t.requests / max(report.duration, 1) >= RATE * 0.9, f"{t.name}: rate below {RATE} req/s"
     assert report.failed == 0, verdict.render_text(report)
