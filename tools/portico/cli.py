@@ -224,6 +224,15 @@ def _target(raw: str):
     return Target(name, url, host or None)
 
 
+def _disruption(raw: str):
+    from portico.zerodowntime import disruptions
+
+    try:
+        return disruptions.parse(raw)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _values_file(raw: str) -> dict:
     from portico import values
 
@@ -245,9 +254,13 @@ def cmd_upgrade_check(args: argparse.Namespace) -> int:
     before = check.Step(from_chart, tuple(args.values + args.from_values), args.from_label)
     after = check.Step(chart, tuple(args.values + args.to_values), args.to_label)
     started = time.monotonic()
+    rollback = check.rollback_args(args.helm) if args.rollback_on_failure else ()
     result, run = check.upgrade_check(cluster, args.scenario, args.release, args.namespace, before, after,
                                       args.target, expected_version=args.expect_version, rate=args.rate,
-                                      settle=args.settle)
+                                      settle=args.settle, disruptions=args.disrupt,
+                                      installer=Cluster(args.kubeconfig, args.install_helm) if args.install_helm
+                                      else None, upgrade_args=rollback, upgrade_may_fail=bool(rollback),
+                                      upgrade_timeout=f"{args.upgrade_timeout:g}s")
     print(verdict.render_text(result))
     case = verdict.to_case(result)
     reports.write(Report("upgrade-check", args.scenario, [case], seconds=time.monotonic() - started,
@@ -617,6 +630,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rate", type=float, default=500.0,
                    help="requests per second per target, open loop (default 500; half kept-alive, half fresh)")
     p.add_argument("--settle", type=float, default=5.0, help="seconds of load after the old pods are gone")
+    p.add_argument("--disrupt", type=_disruption, action="append", default=[], metavar="delete-pod|drain-node|scale=N",
+                   help="once a new pod is ready: delete a ready old pod, drain the node running most old pods, or write the scale subresource as an "
+                        "HPA would (repeatable)")
+    p.add_argument("--install-helm", choices=["helm", "helm3"],
+                   help="install version A with this helm, upgrade with --helm (helm 3 -> helm 4 switches to "
+                        "server-side apply)")
+    p.add_argument("--rollback-on-failure", action="store_true",
+                   help="B is expected to fail: helm upgrade --rollback-on-failure (helm 3: --atomic); pass on "
+                        "zero failed requests with every answer from A after the rollback")
+    p.add_argument("--upgrade-timeout", type=float, default=300.0,
+                   help="seconds helm upgrade waits for the rollout (with --rollback-on-failure: until it rolls back)")
     p.add_argument("--scenario", default="upgrade")
     p.add_argument("--from-label", default="A")
     p.add_argument("--to-label", default="B")

@@ -40,8 +40,8 @@ class Cluster:
         self.helm.install_or_upgrade(release, chart, namespace, layers, install=True, timeout=timeout)
 
     def upgrade(self, release: str, chart: Path | str, namespace: str, layers: Sequence[dict] = (),
-                timeout: str = "300s") -> None:
-        self.helm.install_or_upgrade(release, chart, namespace, layers, install=False, timeout=timeout)
+                timeout: str = "300s", extra: Sequence[str] = ()) -> None:
+        self.helm.install_or_upgrade(release, chart, namespace, layers, install=False, timeout=timeout, extra=extra)
 
     def wait_nodes_ready(self, timeout: float = 180) -> None:
         from portico import wait

@@ -17,11 +17,13 @@ import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 from portico import wait
 from portico.errors import ToolError
 from portico.kube import Cluster
+from portico.process import CommandError
+from portico.zerodowntime.disruptions import During, Disruption
 from portico.zerodowntime.load import LoadGenerator, Run, Target
 from portico.zerodowntime.verdict import UpgradeReport, summarise
 from portico.zerodowntime.watch import PodWatcher
@@ -61,21 +63,41 @@ def wait_old_pods_gone(watcher: PodWatcher, timeout: float = 180) -> None:
     wait.until(settled, timeout=timeout, interval=0.5, what="old pods were still around after the rollout")
 
 
+def rollback_args(helm_binary: str) -> tuple[str, ...]:
+    """helm 4 renamed --atomic to --rollback-on-failure; helm 3 has only --atomic."""
+    return ("--atomic",) if helm_binary == "helm3" else ("--rollback-on-failure",)
+
+
 def upgrade_check(cluster: Cluster, scenario: str, release: str, namespace: str, before: Step, after: Step,
                   targets: list[Target], *, expected_version: str | None = None, rate: float = 500.0,
                   settle: float = 5.0, warmup: float = 3.0, max_seconds: float = 300.0, min_requests: int = 0,
+                  disruptions: Sequence[Disruption] = (), installer: Cluster | None = None,
+                  upgrade_args: Sequence[str] = (), upgrade_may_fail: bool = False, upgrade_timeout: str = "300s",
                   log: Callable[[str], None] = print) -> tuple[UpgradeReport, Run]:
-    cluster.install(release, before.chart, namespace, before.values)
+    """`installer` installs A (another helm, e.g. helm 3, before `cluster`'s upgrades it); `upgrade_args` go to
+    `helm upgrade` (e.g. --rollback-on-failure), and with `upgrade_may_fail` its failure is recorded, not raised."""
+    (installer or cluster).install(release, before.chart, namespace, before.values)
     wait_answering(targets)
+    labels = {INSTANCE_LABEL: release}
     gen = LoadGenerator(targets, rate_per_target=rate, max_seconds=max_seconds)
     gen.start()
-    watcher = PodWatcher(cluster.api, namespace, {INSTANCE_LABEL: release}, gen.t0)
+    watcher = PodWatcher(cluster.api, namespace, labels, gen.t0)
     watcher.start()
+    during = During(cluster, namespace, labels, watcher, list(disruptions), gen.t0)
+    upgrade_error = ""
     try:
         time.sleep(warmup)
         started = time.monotonic() - gen.t0
         log(f"{scenario}: helm upgrade {before.label} -> {after.label} under {rate:.0f} req/s x {len(targets)} targets")
-        cluster.upgrade(release, after.chart, namespace, after.values)
+        if disruptions:
+            during.begin()
+        try:
+            cluster.upgrade(release, after.chart, namespace, after.values, timeout=upgrade_timeout,
+                            extra=upgrade_args)
+        except CommandError as exc:
+            if not upgrade_may_fail:
+                raise
+            upgrade_error = str(exc)
         wait_old_pods_gone(watcher)
         finished = time.monotonic() - gen.t0
         time.sleep(settle)
@@ -83,8 +105,12 @@ def upgrade_check(cluster: Cluster, scenario: str, release: str, namespace: str,
         wait.until(lambda: gen.sent() >= min_requests or gen.should_stop(), timeout=max_seconds, interval=0.5,
                    what=f"the load generator did not reach {min_requests} requests")
     finally:
+        happened = during.finish()
         run = gen.stop()
         pods = watcher.stop()
     report = summarise(scenario, release, namespace, before.label, after.label, run, started, finished,
                        expected_version, pods)
+    report.disruptions = happened
+    report.disruptions_done = all(d.done_at is not None and not d.error for d in disruptions)
+    report.upgrade_error = upgrade_error
     return report, run

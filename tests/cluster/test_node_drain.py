@@ -1,0 +1,108 @@
+"""Node drains on a multi-node kind cluster (one control plane, two workers, pod routes between nodes):
+a node drained mid-rollout drops nothing with the chart's defaults, and a PodDisruptionBudget that lets
+every pod go is caught (cluster marker). The cluster is created for this module and deleted after it."""
+
+from __future__ import annotations
+
+import pytest
+
+from portico.cluster import multinode
+from portico.zerodowntime import disruptions, verdict
+from portico.zerodowntime.load import Target
+from tests.cluster.test_upgrade import BASE, DEFAULTS, SLOW_START, assert_zero_downtime, check, merge, \
+    run_scenario, version
+
+pytestmark = pytest.mark.cluster
+
+NODE_PORT = 30002
+TESTAPP = f"{BASE['image']['repository']}:{BASE['image']['tag']}"
+MIN_REQUESTS = 20000  # one target (the NodePort) at 500 req/s: 40 s or more of load
+# Only the NodePort: the multi-node cluster has no ingress controller or gateway.
+ON_MULTINODE = merge(BASE, {"expose": {"via": []}})
+# The control's app needs longer to start (15 s) than the preStop delay covers (10 s).
+SLOWER_START = merge(SLOW_START, {"env": {"STARTUP_DELAY": "15s"}})
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    found = multinode.up()
+    yield found
+    multinode.down()
+
+
+@pytest.fixture(scope="module")
+def out_dir():
+    from tests.conftest import REPO
+
+    return REPO / "out" / "upgrade-check"
+
+
+def load() -> list[Target]:
+    return [Target("nodeport", f"http://127.0.0.1:{multinode.host_port(NODE_PORT)}/")]
+
+
+def step(label: str, *layers: dict) -> check.Step:
+    from tests.conftest import CHART
+
+    return check.Step(CHART, (ON_MULTINODE, DEFAULTS, *layers), label)
+
+
+def uncordon_all(cluster) -> None:
+    for node in multinode.node_names():
+        cluster.kubectl.run("uncordon", node, check=False)
+
+
+def test_pods_reach_each_other_across_nodes(cluster):
+    """The pod network spans the nodes: DNS (CoreDNS runs on one node) answers pods on every worker."""
+    for index, node in enumerate(multinode.node_names()[1:], start=1):
+        done = cluster.kubectl.run("run", f"reach-{index}", "--rm", "-i", "--restart=Never", "--quiet",
+                                   f"--image={TESTAPP}", "--image-pull-policy=Never",
+                                   f'--overrides={{"spec":{{"nodeName":"{node}"}}}}', "--",
+                                   "get", "http://kube-dns.kube-system:9153/metrics", check=False, timeout=120)
+        assert done.ok, f"a pod on {node} could not reach CoreDNS: {done.stderr}"
+
+
+def test_a_node_drained_mid_rollout_drops_nothing(cluster, out_dir):
+    drain = disruptions.DrainNode()
+    try:
+        report = run_scenario(cluster, "drain-node", step("a", SLOW_START, version("drain-a")),
+                              step("b", SLOW_START, version("drain-b")), "drain-b", out_dir,
+                              load_targets=load(), min_requests=MIN_REQUESTS, disruptions=[drain])
+    finally:
+        uncordon_all(cluster)
+    assert report.disruptions_done, verdict.render_text(report)
+    assert_zero_downtime(report, MIN_REQUESTS)
+
+
+@pytest.mark.parametrize("budget,caught", [({"maxUnavailable": 1}, False), ({"maxUnavailable": "100%"}, True)],
+                         ids=["pdb-max-unavailable-1", "pdb-allows-every-pod"])
+def test_a_drain_of_the_node_running_every_pod(cluster, out_dir, budget, caught):
+    """Both pods on one node (the other cordoned at install), drained as the upgrade starts: the default
+    budget evicts one at a time and drops nothing; a budget that lets every pod go is caught."""
+    pdb = {"podDisruptionBudget": {"enabled": True, **budget}}
+    workers = multinode.node_names()[1:]
+    cluster.kubectl.run("cordon", workers[1])
+    name = f"drain-all-{'caught' if caught else 'safe'}"
+    try:
+        report = run_scenario(cluster, name, step("a", SLOWER_START, pdb, version(f"{name}-a")),
+                              step("b", SLOWER_START, pdb, version(f"{name}-b")), f"{name}-b", out_dir,
+                              load_targets=load(), min_requests=MIN_REQUESTS,
+                              disruptions=[_uncordon_then(cluster, workers[1]), disruptions.DrainNode(when="start")])
+    finally:
+        uncordon_all(cluster)
+    assert report.disruptions_done, verdict.render_text(report)
+    if caught:
+        assert report.failed > 0, f"a budget that lets every pod go was not caught\n{verdict.render_text(report)}"
+    else:
+        assert_zero_downtime(report, MIN_REQUESTS)
+
+
+def _uncordon_then(cluster, node: str) -> disruptions.Disruption:
+    """The cordoned worker opens again as the upgrade starts, so the drained pods have somewhere to go."""
+
+    class Uncordon(disruptions.Disruption):
+        def act(self, cluster_, namespace, labels, old, watcher):
+            cluster.kubectl.run("uncordon", node)
+            return f"uncordoned {node}"
+
+    return Uncordon(name="uncordon", when="start")
