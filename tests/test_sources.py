@@ -7,7 +7,6 @@ from collections import Counter
 
 import pytest
 
-from portico.errors import InputError
 from portico.zerodowntime import sources
 from portico.zerodowntime.load import classify
 
@@ -31,11 +30,20 @@ def test_addresses_still_holding_time_wait_sockets_are_skipped():
     assert sources.Sources(ports=28232, busy=busy).split("127.0.0.1", 100)[0][0] == sources.CANDIDATES[1]
 
 
-def test_non_loopback_targets_share_the_wildcard_and_a_rate_beyond_its_ports_is_refused():
+def test_fresh_connections_are_capped_per_destination_and_for_the_wildcard():
+    cap = sources.capacity(28232)
+    rates = sources.fresh_rates({"ingress": ("127.0.0.1", 18080, 250), "route": ("127.0.0.1", 18080, 250),
+                                 "nodeport": ("127.0.0.1", 30002, 250), "lb1": ("172.18.255.200", 80, 250),
+                                 "lb2": ("172.18.255.201", 80, 250)}, ports=28232)
+    assert rates["nodeport"] == 250, "a destination of its own keeps what was asked"
+    assert rates["ingress"] == rates["route"] == pytest.approx(cap / 2), "two targets behind one port share it"
+    assert rates["lb1"] + rates["lb2"] == pytest.approx(cap), "non-loopback targets share the wildcard's ports"
+
+
+def test_kept_alive_attacks_get_one_address_of_their_own():
     plan = sources.Sources(ports=28232, busy=Counter())
-    assert plan.split("172.18.255.200", 200) == [(sources.WILDCARD, 200)]
-    with pytest.raises(InputError, match="TIME_WAIT.*ip_local_port_range"):
-        plan.split("172.18.255.201", 200)
+    assert len(plan.split("127.0.0.1", 2000, fresh=False)) == 1
+    assert plan.split("172.18.255.200", 2000, fresh=False) == [(sources.WILDCARD, 2000)]
 
 
 def test_time_wait_sockets_are_counted_per_local_address(tmp_path):

@@ -29,7 +29,9 @@ class Attack:
     keepalive: bool = True
     host: str | None = None  # Host header (Ingress / HTTPRoute routing)
     timeout: float = 5.0
-    max_workers: int = 2000  # bounds the goroutines a long stall can add
+    # Bounds the connections a stall piles up (each worker holds one): a proxy in front of the app has a
+    # file-descriptor limit too, and Docker's port proxy stops for good when it runs out.
+    max_workers: int = 1000
     # POST is never replayed: Go's transport silently resends an idempotent GET whose reused connection broke,
     # which would hide exactly the broken kept-alive connections a zero-downtime check looks for.
     method: str = "GET"
@@ -70,7 +72,7 @@ class Vegeta:
         """Start the attack in the background; `stop(process)` ends it early, its results stay in `output`."""
         target = f"{attack.method} {attack.url}\n" + (f"Host: {attack.host}\n" if attack.host else "")
         process = self.runner.start(
-            [self.binary, "attack", f"-rate={attack.rate:g}/1s", f"-duration={attack.duration:g}s",
+            [self.binary, "attack", f"-rate={round(attack.rate * 1000)}/1000s", f"-duration={attack.duration:g}s",
              f"-keepalive={str(attack.keepalive).lower()}", f"-timeout={attack.timeout:g}s", "-http2=false",
              "-max-body=0", f"-max-workers={attack.max_workers}", f"-laddr={attack.source}",
              f"-output={output}"],

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 from portico.clients.vegeta import Attack, Result, Vegeta
 from portico.process import Process
-from portico.zerodowntime.sources import WILDCARD, Sources
+from portico.zerodowntime.sources import Sources, fresh_rates
 
 # refused, reset, eof, timeout: the connection failed; http: an error status (which component: see Sample);
 # client: the load generator could not send (out of local ports or file descriptors): not the cluster's failure.
@@ -38,6 +38,7 @@ class Target:
     name: str
     url: str  # http://127.0.0.1:PORT/path (only loopback or test-created addresses)
     host: str | None = None  # Host header, for Ingress / HTTPRoute routing
+    rate: float | None = None  # requests/s on this target; None: the generator's rate per target
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,7 @@ class Run:
     samples: list[Sample] = field(default_factory=list)
     started_at: float = 0.0
     duration: float = 0.0
+    rates: dict[str, float] = field(default_factory=dict)  # target -> requests/s asked
 
     def failures(self) -> Counter:
         return Counter(s.error for s in self.samples if s.error)
@@ -116,20 +118,21 @@ class LoadGenerator:
                  max_requests: int = 2_000_000, timeout: float = 5.0, vegeta: Vegeta | None = None):
         self.targets = list(targets)
         self.rate, self.timeout = rate_per_target, timeout
-        total_rate = rate_per_target * len(self.targets)
+        total_rate = sum(t.rate or rate_per_target for t in self.targets)
         self.duration = min(max_seconds, max_requests / total_rate) if total_rate else 0.0
         self.vegeta = vegeta or Vegeta.pinned()
         self.t0 = 0.0
         self.wall_t0 = 0.0
         self._dir: Path | None = None
         self._attacks: list[tuple[Target, str, Path, Process]] = []
+        self.notes: list[str] = []  # how the plan departs from what was asked, and why
 
     def elapsed(self) -> float:
         return time.monotonic() - self.t0 if self.t0 else 0.0
 
     def sent(self) -> int:
         """Requests sent so far (the rate is constant: open loop)."""
-        return int(min(self.elapsed(), self.duration) * self.rate * len(self.targets))
+        return int(min(self.elapsed(), self.duration) * sum(t.rate or self.rate for t in self.targets))
 
     def should_stop(self) -> bool:
         return self.elapsed() >= self.duration
@@ -143,14 +146,26 @@ class LoadGenerator:
             self._attacks.append((target, mode, output, self.vegeta.start(attack, output)))
 
     def _plan(self) -> Iterable[tuple[Target, str, Attack]]:
-        """Each target's attacks: kept-alive ones from any address (they hold few connections), fresh ones
-        spread over source addresses whose ports can take them (see sources.py)."""
+        """Each target's attacks, half its rate on kept-alive connections and half on fresh ones, unless the
+        local ports cannot hold that many fresh connections (sources.fresh_rates: kept-alive ones carry the
+        rest); each attack from source addresses whose ports can take it (sources.py)."""
+        wanted = {}
+        for target in self.targets:
+            url = urlsplit(target.url)
+            wanted[target.name] = (url.hostname or "", url.port or 80, (target.rate or self.rate) / len(MODES))
+        fresh = fresh_rates(wanted)
         sources = Sources()
         for target in self.targets:
+            host, port, half = wanted[target.name]
+            if fresh[target.name] < half - 0.5:
+                self.notes.append(f"{target.name}: {fresh[target.name]:.0f} fresh connections/s of {half:.0f} "
+                                  f"asked (what this machine's local ports hold towards {host}:{port}); "
+                                  "kept-alive connections carry the rest")
+            rates = {"keepalive": 2 * half - fresh[target.name], "fresh": fresh[target.name]}
             for mode, (keepalive, method) in MODES.items():
-                rate = self.rate / len(MODES)
-                split = [(WILDCARD, rate)] if keepalive else sources.split(urlsplit(target.url).hostname or "", rate)
-                for source, part in split:
+                if rates[mode] <= 0:
+                    continue
+                for source, part in sources.split(host, rates[mode], fresh=not keepalive):
                     yield target, mode, Attack(target.url, part, self.duration, keepalive, target.host,
                                                self.timeout, method=method, source=source)
 
@@ -171,7 +186,8 @@ class LoadGenerator:
                 process.stop()
             if self._dir is not None:
                 shutil.rmtree(self._dir, ignore_errors=True)
-        return Run(sorted(samples, key=lambda s: s.start), self.wall_t0, duration)
+        return Run(sorted(samples, key=lambda s: s.start), self.wall_t0, duration,
+                   {t.name: t.rate or self.rate for t in self.targets})
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -9,8 +9,15 @@ within half a minute every connect fails with "bind: address already in use"
 and a safe chart looks broken. Loopback targets get fresh attacks from their own
 127.0.0.0/8 addresses (each has the whole port range), each address carrying at
 most what its ports can hold, and addresses that still hold TIME_WAIT sockets
-from an earlier run are skipped. Other targets share the wildcard address and
-the rate has to fit its ports.
+from an earlier run are skipped. Other targets share the wildcard address.
+
+A proxy in between has the same problem on its own side: Docker's userland
+proxy, behind every port kind publishes on 127.0.0.1, opens a connection to the
+node for each one it accepts, from one address to one port, so its TIME_WAIT
+sockets fill the same 28,232 ports per destination; when they run out it fails
+every connection, and a storm of them can stop it for good. So fresh
+connections are also capped per destination (host and port), and per wildcard
+address; kept-alive connections carry the rest of the rate (`fresh_rates`).
 """
 
 from __future__ import annotations
@@ -21,7 +28,6 @@ import socket
 from collections import Counter
 from pathlib import Path
 
-from portico.errors import InputError
 
 TIME_WAIT_SECONDS = 60  # Linux's TCP_TIMEWAIT_LEN, not tunable
 SHARE = 0.6  # of an address's ports that the load may keep in TIME_WAIT (the rest: other clients, margin)
@@ -80,20 +86,31 @@ class Sources:
         self.capacity = capacity(ports)
         busy = time_wait_by_address() if busy is None else busy
         self._free = [a for a in CANDIDATES if not busy.get(a)]
-        self._wildcard_rate = 0.0
 
-    def split(self, host: str, rate: float) -> list[tuple[str, float]]:
-        """(source address, rate) pairs that together send `rate` fresh connections/s to `host`."""
+    def split(self, host: str, rate: float, fresh: bool = True) -> list[tuple[str, float]]:
+        """(source address, rate) pairs that together send `rate` requests/s to `host`; on fresh connections
+        an address takes at most `capacity`, kept-alive ones get an address of their own (a reconnect storm
+        after a stall then stays off everyone else's ports)."""
         if is_loopback(host) and self._free and _bindable(self._free[0]):
-            parts = max(1, math.ceil(rate / self.capacity))
+            parts = max(1, math.ceil(rate / self.capacity)) if fresh else 1
             if parts <= len(self._free):
                 sources, self._free = self._free[:parts], self._free[parts:]
                 return [(a, rate / parts) for a in sources]
-        self._wildcard_rate += rate
-        if self._wildcard_rate > self.capacity:
-            raise InputError(
-                f"load: {self._wildcard_rate:.0f} fresh connections/s to non-loopback targets would keep "
-                f"{self._wildcard_rate * TIME_WAIT_SECONDS:.0f} sockets in TIME_WAIT, more than this machine's "
-                f"{port_range()} local ports (net.ipv4.ip_local_port_range) can hold; lower the rate to "
-                f"{self.capacity:.0f}/s or less, or widen the port range")
         return [(WILDCARD, rate)]
+
+
+def fresh_rates(wanted: dict[str, tuple[str, int, float]], ports: int | None = None) -> dict[str, float]:
+    """Fresh connections/s per target, from {target: (host, port, wanted)}: what each pool of local ports holds.
+
+    Loopback targets pool by destination (the proxy's side: one source address, one destination port);
+    the rest share the wildcard source address. Within a pool every target is scaled by the same factor."""
+    limit = capacity(ports)
+    pools: dict[tuple, list[str]] = {}
+    for name, (host, port, _) in wanted.items():
+        pools.setdefault((host, port) if is_loopback(host) else (WILDCARD,), []).append(name)
+    out = {}
+    for names in pools.values():
+        total = sum(wanted[n][2] for n in names)
+        scale = min(1.0, limit / total) if total else 1.0
+        out.update({n: wanted[n][2] * scale for n in names})
+    return out
