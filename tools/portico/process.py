@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import os
 import shlex
+import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -156,13 +158,27 @@ class Runner:
             popen = subprocess.Popen(argv, cwd=cwd, env=self.environ(env),
                                      stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
                                      stdout=subprocess.PIPE if stdout else subprocess.DEVNULL,
-                                     stderr=err, text=text, bufsize=bufsize)
+                                     stderr=err, text=text, bufsize=bufsize,
+                                     # The death signal follows the starting thread: only the main one lives
+                                     # as long as the process.
+                                     preexec_fn=_die_with_parent
+                                     if threading.current_thread() is threading.main_thread() else None)
         except FileNotFoundError as exc:
             raise ToolError(f"{argv[0]} is not installed or not on PATH (run `portico setup`)") from exc
         finally:
             if err_file is not None:
                 err_file.close()
         return Process(argv, popen, stderr_to)
+
+
+def _die_with_parent() -> None:
+    """Linux: a background process gets SIGTERM when Portico dies, so a killed run leaves no load loop or
+    server behind (a `finally` does not run on SIGKILL or an unhandled SIGTERM)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _read_tail(path: Path, size: int = 8192) -> bytes:

@@ -8,6 +8,7 @@ are mapped there. Creating it with its add-ons is `portico.cluster.lifecycle`.
 from __future__ import annotations
 
 import os
+import socket
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,6 +100,22 @@ def node_running() -> bool:
     """kind nodes do not come back after a Docker restart; a stopped node means recreate."""
     done = Docker().run("inspect", "-f", "{{.State.Running}}", f"{CLUSTER}-control-plane", check=False)
     return done.ok and bytes(done.stdout).strip() == b"true"
+
+
+def dead_ports() -> list[int]:
+    """Published ports nothing listens on any more. Docker's userland proxy stops for good when an accept
+    fails (out of file descriptors under a connection storm), and only a new node container brings it back."""
+    dead = []
+    for port in (HTTP_PORT, HTTPS_PORT, *NODE_PORTS):
+        with socket.socket() as s:
+            s.settimeout(2)
+            try:
+                s.connect(("127.0.0.1", port))
+            except ConnectionRefusedError:
+                dead.append(port)
+            except OSError:
+                pass  # slow or filtered is not dead
+    return dead
 
 
 def create(image: str, kubernetes_version: str) -> None:

@@ -22,6 +22,10 @@ def up(image: str | None = None, log: Callable[[str], None] = print) -> kind.End
     if kind.exists() and not kind.node_running():
         log(f"cluster      {kind.CLUSTER} exists but its node is stopped (Docker restarted?): recreating")
         kind.delete()
+    elif kind.exists() and (dead := kind.dead_ports()):
+        log(f"cluster      {kind.CLUSTER}: nothing listens on 127.0.0.1:{', '.join(map(str, dead))} any more "
+            "(Docker's port proxy stopped): recreating")
+        kind.delete()
     if kind.exists():
         kind.export_kubeconfig()
         log(f"cluster      {kind.CLUSTER} already up")
