@@ -21,6 +21,9 @@ OFFLINE_IMAGES = " ".join([
     "--set=probes.readiness.spec.httpGet.path=/readyz",
     f"--set=tests.image={addons.TESTAPP_REPO}:1.0.0", "--set=tests.command={/testapp,get}",
     "--set=tests.tcpCommand={/testapp,tcp}",
+    # ct installs, tests and uninstalls, each waiting for pods to finish terminating: a short preStop keeps
+    # that quick (the zero-downtime tests run the chart's own 10 s).
+    "--set=lifecycle.preStop.seconds=2", "--set=terminationGracePeriodSeconds=10",
 ])
 
 

@@ -2,9 +2,13 @@
 and every single-fault control is caught (cluster marker).
 
 Each scenario keeps 500 req/s, open loop (vegeta), on each of three exposures
-(NodePort, Ingress, HTTPRoute), half as POSTs on kept-alive connections and half
-as GETs on fresh ones, through the rollout and a settle time, with at least
-30,000 requests per upgrade. `make soak` repeats the controls (tests/cluster/soak.py).
+(NodePort, Ingress, HTTPRoute), POSTs on kept-alive connections and GETs on
+fresh ones (half each, as far as the local ports hold: docs/zero-downtime.md),
+through the rollout and a settle time, with at least 30,000 requests per
+upgrade. Every scenario but the image change is a config-only change (the
+VERSION variable), so none tests that alone; the single-fault controls replace
+the first version's control that combined three faults. `make soak` repeats the
+controls (tests/cluster/soak.py).
 """
 
 from __future__ import annotations
@@ -38,9 +42,6 @@ BASE = merge(APP, {
 })
 # The chart's own defaults for the rollout (APP shortens them for quick installs).
 DEFAULTS = {"lifecycle": {"preStop": {"seconds": 10}}, "terminationGracePeriodSeconds": 30}
-UNSAFE = {"strategy": {"rollingUpdate": {"maxSurge": 0, "maxUnavailable": "100%"}},
-          "probes": {"readiness": {"enabled": False}}, "lifecycle": {"preStop": {"mode": "none"}},
-          "podDisruptionBudget": {"enabled": False}}
 # The controls' app behaves like most: it serves 3 s after it starts, stops accepting new connections at SIGTERM
 # (kept-alive ones drain), and opens a plain TCP port at once (for the lying readiness probe).
 SLOW_START = {"env": {"STARTUP_DELAY": "3s", "TCP_PORT": "9191", "ACCEPT_WHILE_DRAINING": "false"},
@@ -50,11 +51,18 @@ SINGLE_FAULTS = {
     "no-readiness-probe": {"probes": {"readiness": {"enabled": False}}},
     "readiness-before-serving": {"probes": {"readiness": {"spec": {"httpGet": None,
                                                                    "tcpSocket": {"port": "raw"}}}}},
-    "no-prestop-delay": {"lifecycle": {"preStop": {"mode": "none"}}},
+    # A race per terminating pod (a new connection reaching a pod that stopped accepting before the endpoint
+    # removal reached every proxy): 4 replicas give it twice the chances of 2 (the soak missed 1 in 10 with 2).
+    "no-prestop-delay": {"lifecycle": {"preStop": {"mode": "none"}}, "replicaCount": 4},
     "max-unavailable-100": {"strategy": {"rollingUpdate": {"maxSurge": 0, "maxUnavailable": "100%"}},
                             "podDisruptionBudget": {"enabled": False}},
     "exit-on-sigterm": {"env": {"DRAIN": "false"}},
+    # The grace ends 1 s after the preStop sleep; kubelet still gives the app its minimum of 2 s after SIGTERM,
+    # then kills it: 3 s requests still in flight on kept-alive connections die with it.
+    "grace-shorter-than-drain": {"terminationGracePeriodSeconds": 11},
 }
+# The controls' fourth target: requests that take 3 s, so some are in flight whenever a pod is told to stop.
+SLOW_TARGET_RATE = 50
 RATE = 500
 MIN_REQUESTS = 30000
 
@@ -69,6 +77,18 @@ def targets() -> list[Target]:
     return [Target("nodeport", f"http://127.0.0.1:{NODE_PORT}/"),
             Target("ingress", f"{kind.ENDPOINTS.http}/ingress", HOST),
             Target("httproute", f"{kind.ENDPOINTS.http}/route", HOST)]
+
+
+def control_targets() -> list[Target]:
+    """The three exposures, and 3 s requests on the NodePort (a pod must finish them before it exits)."""
+    return targets() + [Target("slow", f"http://127.0.0.1:{NODE_PORT}/?delay=3s", rate=SLOW_TARGET_RATE)]
+
+
+def run_control(cluster, name: str, layers: tuple[dict, ...], out_dir):
+    """A single-fault control or its safe baseline: the same app, values and load, versions name-a -> name-b."""
+    return run_scenario(cluster, name, step(f"{name} a", *layers, version(f"{name}-a")),
+                        step(f"{name} b", *layers, version(f"{name}-b")), f"{name}-b", out_dir,
+                        load_targets=control_targets())
 
 
 def version(v: str) -> dict:
@@ -112,7 +132,7 @@ def step(label: str, *layers: dict, chart=CHART) -> check.Step:
 def assert_zero_downtime(report: verdict.UpgradeReport, min_requests: int = MIN_REQUESTS) -> None:
     assert report.requests >= min_requests
     for t in report.targets:
-        assert t.requests / max(report.duration, 1) >= RATE * 0.9, f"{t.name}: rate below {RATE} req/s"
+        assert t.requests / max(report.duration, 1) >= t.rate * 0.9, f"{t.name}: rate below {t.rate:g} req/s"
     assert report.failed == 0, verdict.render_text(report)
     assert report.switch_completed, verdict.render_text(report)
 
@@ -122,12 +142,6 @@ def test_image_change_drops_nothing(cluster, out_dir):
                           step("image 2.0.0", {"image": {"tag": "2.0.0"}}), "2.0.0", out_dir)
     assert_zero_downtime(report)
     assert {"1.0.0", "2.0.0"} <= {v for _, _, v in report.version_timeline}
-
-
-def test_config_only_change_drops_nothing(cluster, out_dir):
-    report = run_scenario(cluster, "config-change", step("config a", version("config-a")),
-                          step("config b", version("config-b")), "config-b", out_dir)
-    assert_zero_downtime(report)
 
 
 def test_scale_down_drops_nothing(cluster, out_dir):
@@ -147,25 +161,15 @@ def test_upgrade_from_the_previous_chart_release(cluster, out_dir):
     assert_zero_downtime(report)
 
 
-def test_negative_control_unsafe_values_are_caught(cluster, out_dir):
-    report = run_scenario(cluster, "unsafe-negative-control", step("unsafe a", UNSAFE, version("unsafe-a")),
-                          step("unsafe b", UNSAFE, version("unsafe-b")), "unsafe-b", out_dir)
-    assert report.failed > 0, "the check must catch a chart that drops requests"
-    assert not report.passed
-
-
 def test_safe_defaults_with_a_slow_starting_app_drop_nothing(cluster, out_dir):
     """The baseline of the single-fault controls: the same app and values without the fault pass."""
-    report = run_scenario(cluster, "safe-defaults", step("safe a", SLOW_START, version("safe-a")),
-                          step("safe b", SLOW_START, version("safe-b")), "safe-b", out_dir)
+    report = run_control(cluster, "safe-defaults", (SLOW_START,), out_dir)
     assert_zero_downtime(report)
 
 
 @pytest.mark.parametrize("fault", SINGLE_FAULTS)
 def test_single_fault_is_caught(cluster, out_dir, fault):
-    layers = (SLOW_START, SINGLE_FAULTS[fault])
-    report = run_scenario(cluster, fault, step(f"{fault} a", *layers, version(f"{fault}-a")),
-                          step(f"{fault} b", *layers, version(f"{fault}-b")), f"{fault}-b", out_dir)
+    report = run_control(cluster, fault, (SLOW_START, SINGLE_FAULTS[fault]), out_dir)
     assert report.failed > 0, f"{fault}: the check missed a single fault\n{verdict.render_text(report)}"
     assert not report.passed
 
