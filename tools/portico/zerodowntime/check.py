@@ -53,6 +53,36 @@ def wait_answering(targets: list[Target], timeout: float = 60) -> None:
                    what=f"target {target.name} ({target.url}) never answered before the upgrade")
 
 
+def wait_at_rest(cluster: Cluster, namespace: str, labels: dict[str, str], timeout: float = 120) -> None:
+    """Before the load: each HorizontalPodAutoscaler in the namespace has reached its minimum (a fresh install
+    renders no replicas under an HPA, so the workload starts at 1 until the HPA's first sync) and every
+    Deployment and StatefulSet of the release has all its replicas ready."""
+    from lightkube.resources.apps_v1 import Deployment, StatefulSet
+    from lightkube.resources.autoscaling_v2 import HorizontalPodAutoscaler
+
+    def unsettled() -> list[str]:
+        waiting = []
+        for hpa in cluster.api.list(HorizontalPodAutoscaler, namespace=namespace):
+            current = (hpa.status.currentReplicas if hpa.status else None) or 0
+            if current < (hpa.spec.minReplicas or 1):
+                waiting.append(f"HPA {hpa.metadata.name} at {current} of its minimum {hpa.spec.minReplicas or 1}")
+        for kind in (Deployment, StatefulSet):
+            for obj in cluster.api.list(kind, namespace=namespace, labels=labels):
+                ready = (obj.status.readyReplicas if obj.status else None) or 0
+                if ready < (obj.spec.replicas or 0):
+                    waiting.append(f"{kind.__name__} {obj.metadata.name} {ready}/{obj.spec.replicas} ready")
+        return waiting
+
+    last: list[str] = []
+
+    def settled() -> bool:
+        last[:] = unsettled()
+        return not last
+
+    wait.until(settled, timeout=timeout, interval=1, what="the release was not at rest before the upgrade",
+               detail=lambda: "; ".join(last))
+
+
 def wait_old_pods_gone(watcher: PodWatcher, timeout: float = 180) -> None:
     def settled() -> bool:
         if watcher.error is not None:
@@ -77,8 +107,9 @@ def upgrade_check(cluster: Cluster, scenario: str, release: str, namespace: str,
     """`installer` installs A (another helm, e.g. helm 3, before `cluster`'s upgrades it); `upgrade_args` go to
     `helm upgrade` (e.g. --rollback-on-failure), and with `upgrade_may_fail` its failure is recorded, not raised."""
     (installer or cluster).install(release, before.chart, namespace, before.values)
-    wait_answering(targets)
     labels = {INSTANCE_LABEL: release}
+    wait_at_rest(cluster, namespace, labels)
+    wait_answering(targets)
     gen = LoadGenerator(targets, rate_per_target=rate, max_seconds=max_seconds)
     gen.start()
     watcher = PodWatcher(cluster.api, namespace, labels, gen.t0)
@@ -113,4 +144,5 @@ def upgrade_check(cluster: Cluster, scenario: str, release: str, namespace: str,
     report.disruptions = happened
     report.disruptions_done = all(d.done_at is not None and not d.error for d in disruptions)
     report.upgrade_error = upgrade_error
+    report.load_notes = list(gen.notes)
     return report, run

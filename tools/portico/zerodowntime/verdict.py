@@ -18,6 +18,7 @@ class TargetReport:
     p50_ms: float
     p99_ms: float
     versions: dict[str, int]
+    rate: float = 0.0  # requests/s asked (open loop: what was sent, whatever the answers)
 
 
 @dataclass
@@ -47,6 +48,7 @@ class UpgradeReport:
     disruptions: list[str] = field(default_factory=list)  # what each disruption did and when
     disruptions_done: bool = True  # every disruption happened (one that did not proves nothing)
     upgrade_error: str = ""  # helm upgrade's failure, when the scenario allows one (a rollback)
+    load_notes: list[str] = field(default_factory=list)  # where the load departed from what was asked, and why
 
     @property
     def passed(self) -> bool:
@@ -95,7 +97,7 @@ def summarise(scenario: str, release: str, namespace: str, from_label: str, to_l
         targets.append(TargetReport(
             name=name, requests=len(samples), failures=dict(Counter(s.error for s in samples if s.error)),
             p50_ms=percentile(latencies, 0.5) * 1000, p99_ms=percentile(latencies, 0.99) * 1000,
-            versions=dict(Counter(s.version for s in samples if s.version))))
+            versions=dict(Counter(s.version for s in samples if s.version)), rate=run.rates.get(name, 0.0)))
     tail = [s for s in run.samples if s.start >= upgrade_finished and s.ok]
     final = Counter(s.version for s in tail if s.version)
     judged_by = "responses" if any(s.version for s in run.samples) else "cluster"
@@ -119,6 +121,7 @@ def render_text(report: UpgradeReport) -> str:
              f"(switch {'completed' if report.switch_completed else 'NOT completed'}"
              f"{', judged by the pods: the app names no version' if report.switch_judged_by == 'cluster' else ''})"]
     lines += [f"  during the rollout: {d}" for d in report.disruptions]
+    lines += [f"  load: {note}" for note in report.load_notes]
     if report.upgrade_error:
         lines.append(f"  helm upgrade failed, as this scenario allows: {report.upgrade_error[-300:]}")
     for t in report.targets:
