@@ -54,8 +54,11 @@ SINGLE_FAULTS = {
     # A race per terminating pod (a new connection reaching a pod that stopped accepting before the endpoint
     # removal reached every proxy): 4 replicas give it twice the chances of 2 (the soak missed 1 in 10 with 2).
     "no-prestop-delay": {"lifecycle": {"preStop": {"mode": "none"}}, "replicaCount": 4},
+    # Every old pod goes at once. kube-proxy (and so Traefik on the ClusterIP) then falls back to the
+    # terminating pods while they still serve, so the fault shows only when the new ones need longer to serve
+    # than the preStop sleep keeps the old ones: here 15 s against 10.
     "max-unavailable-100": {"strategy": {"rollingUpdate": {"maxSurge": 0, "maxUnavailable": "100%"}},
-                            "podDisruptionBudget": {"enabled": False}},
+                            "podDisruptionBudget": {"enabled": False}, "env": {"STARTUP_DELAY": "15s"}},
     "exit-on-sigterm": {"env": {"DRAIN": "false"}},
     # The grace ends 1 s after the preStop sleep; kubelet still gives the app its minimum of 2 s after SIGTERM,
     # then kills it: 3 s requests still in flight on kept-alive connections die with it.
@@ -74,9 +77,11 @@ def cluster():
 
 
 def targets() -> list[Target]:
+    """NodePort: the client's connections reach the pods (kept-alive POSTs). Ingress and HTTPRoute: they end at
+    Traefik, so kept-alive GETs (docs/zero-downtime.md: POSTs through a pooling proxy)."""
     return [Target("nodeport", f"http://127.0.0.1:{NODE_PORT}/"),
-            Target("ingress", f"{kind.ENDPOINTS.http}/ingress", HOST),
-            Target("httproute", f"{kind.ENDPOINTS.http}/route", HOST)]
+            Target("ingress", f"{kind.ENDPOINTS.http}/ingress", HOST, keepalive_method="GET"),
+            Target("httproute", f"{kind.ENDPOINTS.http}/route", HOST, keepalive_method="GET")]
 
 
 def control_targets() -> list[Target]:

@@ -39,6 +39,11 @@ class Target:
     url: str  # http://127.0.0.1:PORT/path (only loopback or test-created addresses)
     host: str | None = None  # Host header, for Ingress / HTTPRoute routing
     rate: float | None = None  # requests/s on this target; None: the generator's rate per target
+    # The kept-alive requests' method. POST by default: a client may not resend it, so a kept-alive connection
+    # broken by the app shows. GET for a target behind a pooling proxy (Ingress, Gateway): the client's
+    # connection ends at the proxy, and a POST there measures only whether the proxy may resend it when its
+    # own pooled connection to a pod that is shutting down breaks (it may not: HTTP/1.1's close race).
+    keepalive_method: str = "POST"
 
 
 @dataclass(frozen=True)
@@ -163,6 +168,7 @@ class LoadGenerator:
                                   "kept-alive connections carry the rest")
             rates = {"keepalive": 2 * half - fresh[target.name], "fresh": fresh[target.name]}
             for mode, (keepalive, method) in MODES.items():
+                method = target.keepalive_method if keepalive else method
                 if rates[mode] <= 0:
                     continue
                 for source, part in sources.split(host, rates[mode], fresh=not keepalive):
