@@ -54,7 +54,7 @@ test: setup ## all tests, cluster tests included
 	$(PY) -m portico.cli cluster up
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-# SOAK_RUNS=10: each zero-downtime control and the safe defaults, repeated (about 50 s a run); not in CI.
+# SOAK_RUNS=10: each zero-downtime control, the safe defaults and the drains, repeated (about 10 min a round); not in CI.
 soak: setup ## the zero-downtime detection table (docs/zero-downtime.md), each scenario SOAK_RUNS times
 	$(PY) -m portico.cli cluster up
 	$(PY) -m tests.cluster.soak --runs $(or $(SOAK_RUNS),10)

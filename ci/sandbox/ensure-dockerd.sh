@@ -28,7 +28,14 @@ runtime_ok() {
   [[ "$(docker info --format '{{.DefaultRuntime}}' 2>/dev/null)" == "portico-runc" ]]
 }
 
-if runtime_ok; then
+# The running dockerd must have read the current daemon.json (it changed: userland-proxy).
+config_current() {
+  local pid
+  pid="$(pgrep -xo dockerd)" || return 1
+  grep -q '"userland-proxy": false' /etc/docker/daemon.json 2>/dev/null && [[ /etc/docker/daemon.json -ot /proc/$pid ]]
+}
+
+if runtime_ok && config_current; then
   echo "dockerd      running with the portico-runc runtime"
   exit 0
 fi
@@ -39,15 +46,20 @@ if [[ $(id -u) -ne 0 ]]; then
 fi
 install -D -m 0755 "$here/runc-wrapper" /usr/local/lib/portico/runc-wrapper
 mkdir -p /etc/docker
+# userland-proxy false: published ports are kernel NAT rules instead of a docker-proxy process per port.
+# Under the zero-downtime checks' failure storms (a control drops every request for seconds) a docker-proxy
+# stopped listening for good, twice, and every later request to its port was refused.
 cat > /etc/docker/daemon.json <<JSON
 {
   "runtimes": {"portico-runc": {"path": "/usr/local/lib/portico/runc-wrapper"}},
-  "default-runtime": "portico-runc"
+  "default-runtime": "portico-runc",
+  "userland-proxy": false
 }
 JSON
 if pgrep -x dockerd >/dev/null; then
   pkill -x dockerd || true
-  for _ in $(seq 50); do pgrep -x dockerd >/dev/null || break; sleep 0.2; done
+  # dockerd stops its containers first: give it a minute.
+  for _ in $(seq 300); do pgrep -x dockerd >/dev/null || break; sleep 0.2; done
 fi
 nohup dockerd >"$log_dir/dockerd.log" 2>&1 &
 for _ in $(seq 150); do

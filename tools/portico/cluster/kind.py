@@ -8,7 +8,6 @@ are mapped there. Creating it with its add-ons is `portico.cluster.lifecycle`.
 from __future__ import annotations
 
 import os
-import socket
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -102,20 +101,22 @@ def node_running() -> bool:
     return done.ok and bytes(done.stdout).strip() == b"true"
 
 
-def dead_ports() -> list[int]:
-    """Published ports nothing listens on any more. Docker's userland proxy stops for good when an accept
-    fails (out of file descriptors under a connection storm), and only a new node container brings it back."""
-    dead = []
-    for port in (HTTP_PORT, HTTPS_PORT, *NODE_PORTS):
-        with socket.socket() as s:
-            s.settimeout(2)
-            try:
-                s.connect(("127.0.0.1", port))
-            except ConnectionRefusedError:
-                dead.append(port)
-            except OSError:
-                pass  # slow or filtered is not dead
-    return dead
+def _listening(path: Path = Path("/proc/net/tcp")) -> set[int]:
+    """Ports with a listening socket on this host (state 0A), any address."""
+    try:
+        lines = path.read_text().splitlines()[1:]
+    except OSError:
+        return set()
+    return {int(f[1].split(":")[1], 16) for f in (line.split() for line in lines) if len(f) > 3 and f[3] == "0A"}
+
+
+def dead_ports(path: Path = Path("/proc/net/tcp")) -> list[int]:
+    """Published ports whose Docker port proxy is gone. The proxy stops for good when an accept fails (out of
+    descriptors under a connection storm), and only a new node container brings it back. Docker without its
+    userland proxy publishes by NAT rules, with no listener at all: then nothing can be dead."""
+    mapped = (HTTP_PORT, HTTPS_PORT, *NODE_PORTS)
+    listening = _listening(path) & set(mapped)
+    return [p for p in mapped if p not in listening] if listening else []
 
 
 def create(image: str, kubernetes_version: str) -> None:
