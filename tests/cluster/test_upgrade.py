@@ -115,7 +115,7 @@ def run_scenario(cluster, name, before, after, expected, out_dir, load_targets=N
     try:
         report, run = check.upgrade_check(cluster, name, release, release, before, after, load_targets or targets(),
                                           expected_version=expected, rate=RATE, min_requests=min_requests,
-                                          **options)
+                                          **{"warmup": 2.0, "settle": 3.0, **options})
     finally:
         remove(cluster, release)
     out_dir.mkdir(parents=True, exist_ok=True)
