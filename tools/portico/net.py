@@ -2,9 +2,28 @@
 
 from __future__ import annotations
 
+import ipaddress
 import socket
+from pathlib import Path
+from typing import Iterator
 
 LOOPBACK = "127.0.0.1"
+PROC_NET_TCP = Path("/proc/net/tcp")
+LISTEN, TIME_WAIT = "0A", "06"
+
+
+def tcp_sockets(path: Path = PROC_NET_TCP) -> Iterator[tuple[str, int, str]]:
+    """This host's IPv4 TCP sockets from /proc/net/tcp: (local address, local port, state code); none where the
+    file cannot be read (not Linux)."""
+    try:
+        lines = path.read_text().splitlines()[1:]
+    except OSError:
+        return
+    for line in lines:
+        fields = line.split()
+        if len(fields) > 3:
+            hex_ip, _, hex_port = fields[1].partition(":")
+            yield str(ipaddress.IPv4Address(bytes.fromhex(hex_ip)[::-1])), int(hex_port, 16), fields[3]
 
 
 def free_port() -> int:

@@ -18,6 +18,7 @@ from portico.clients.docker import Docker
 from portico.clients.kind import Kind
 from portico.errors import ToolError
 from portico.kube import Cluster
+from portico.net import LISTEN, PROC_NET_TCP, tcp_sockets
 from portico.paths import cache_dir, logs_dir
 
 CLUSTER = os.environ.get("PORTICO_CLUSTER", "portico")
@@ -101,21 +102,12 @@ def node_running() -> bool:
     return done.ok and bytes(done.stdout).strip() == b"true"
 
 
-def _listening(path: Path = Path("/proc/net/tcp")) -> set[int]:
-    """Ports with a listening socket on this host (state 0A), any address."""
-    try:
-        lines = path.read_text().splitlines()[1:]
-    except OSError:
-        return set()
-    return {int(f[1].split(":")[1], 16) for f in (line.split() for line in lines) if len(f) > 3 and f[3] == "0A"}
-
-
-def dead_ports(path: Path = Path("/proc/net/tcp")) -> list[int]:
+def dead_ports(path: Path = PROC_NET_TCP) -> list[int]:
     """Published ports whose Docker port proxy is gone. The proxy stops for good when an accept fails (out of
     descriptors under a connection storm), and only a new node container brings it back. Docker without its
     userland proxy publishes by NAT rules, with no listener at all: then nothing can be dead."""
     mapped = (HTTP_PORT, HTTPS_PORT, *NODE_PORTS)
-    listening = _listening(path) & set(mapped)
+    listening = {port for _, port, state in tcp_sockets(path) if state == LISTEN} & set(mapped)
     return [p for p in mapped if p not in listening] if listening else []
 
 

@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from portico.zerodowntime.watch import PodWatcher
+from portico.zerodowntime.watch import PodWatcher, is_ready, revision
 
 
 @dataclass
@@ -39,14 +39,9 @@ class Disruption:
         return f"{self.name} at {self.done_at:.1f}s: {self.what}"
 
 
-def _revision(pod: dict[str, Any]) -> str:
-    labels = (pod.get("metadata") or {}).get("labels") or {}
-    return labels.get("pod-template-hash") or labels.get("controller-revision-hash", "?")
-
-
-def _ready(pod: dict[str, Any]) -> bool:
-    conditions = (pod.get("status") or {}).get("conditions") or []
-    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
+def _ready_old(pods, old: set[str]) -> list[dict[str, Any]]:
+    """The ready, not terminating pods of the old revisions."""
+    return [p for p in pods if revision(p) in old and is_ready(p) and not p["metadata"].get("deletionTimestamp")]
 
 
 @dataclass
@@ -60,8 +55,7 @@ class DeletePod(Disruption):
         from lightkube.resources.core_v1 import Pod
 
         with watcher.lock:
-            victims = [p for p in watcher.pods.values() if _revision(p) in old and _ready(p)
-                       and not p["metadata"].get("deletionTimestamp")]
+            victims = _ready_old(watcher.pods.values(), old)
         if not victims:
             raise RuntimeError("no ready pod of the old revision left to delete")
         name = sorted(p["metadata"]["name"] for p in victims)[0]
@@ -98,22 +92,20 @@ class DrainNode(Disruption):
     The node stays cordoned; `uncordon` is the caller's (the node is named in `what`)."""
 
     name: str = "drain-node"
-    node: str = ""
     timeout: float = 180.0
 
     def act(self, cluster, namespace, labels, old, watcher):
         with watcher.lock:
-            nodes = Counter(p["spec"].get("nodeName") for p in watcher.pods.values()
-                            if _revision(p) in old and _ready(p) and not p["metadata"].get("deletionTimestamp"))
+            nodes = Counter(p["spec"].get("nodeName") for p in _ready_old(watcher.pods.values(), old))
         nodes.pop(None, None)
         if not nodes:
             raise RuntimeError("no node runs a ready pod of the old revision")
-        self.node = nodes.most_common(1)[0][0]
-        done = cluster.kubectl.run("drain", self.node, "--ignore-daemonsets", "--delete-emptydir-data",
+        node, count = nodes.most_common(1)[0]
+        done = cluster.kubectl.run("drain", node, "--ignore-daemonsets", "--delete-emptydir-data",
                                    f"--timeout={self.timeout:g}s", check=False, timeout=self.timeout + 30)
         if not done.ok:
-            raise RuntimeError(f"kubectl drain {self.node} failed: {str(done.stderr).strip()[-300:]}")
-        return f"drained node {self.node} (ran {nodes[self.node]} ready old pods)"
+            raise RuntimeError(f"kubectl drain {node} failed: {str(done.stderr).strip()[-300:]}")
+        return f"drained node {node} (ran {count} ready old pods)"
 
 
 class During:

@@ -28,6 +28,7 @@ import socket
 from collections import Counter
 from pathlib import Path
 
+from portico.net import PROC_NET_TCP, TIME_WAIT, tcp_sockets
 
 TIME_WAIT_SECONDS = 60  # Linux's TCP_TIMEWAIT_LEN, not tunable
 SHARE = 0.6  # of an address's ports that the load may keep in TIME_WAIT (the rest: other clients, margin)
@@ -48,19 +49,9 @@ def capacity(ports: int | None = None) -> float:
     return (ports or port_range()) * SHARE / TIME_WAIT_SECONDS
 
 
-def time_wait_by_address(path: Path = Path("/proc/net/tcp")) -> Counter:
-    """Sockets in TIME_WAIT per local IPv4 address (/proc/net/tcp, state 06)."""
-    counts: Counter = Counter()
-    try:
-        lines = path.read_text().splitlines()[1:]
-    except OSError:
-        return counts
-    for line in lines:
-        fields = line.split()
-        if len(fields) > 3 and fields[3] == "06":
-            hex_ip = fields[1].split(":")[0]
-            counts[str(ipaddress.IPv4Address(bytes.fromhex(hex_ip)[::-1]))] += 1
-    return counts
+def time_wait_by_address(path: Path = PROC_NET_TCP) -> Counter:
+    """Sockets in TIME_WAIT per local IPv4 address."""
+    return Counter(address for address, _, state in tcp_sockets(path) if state == TIME_WAIT)
 
 
 def _bindable(address: str) -> bool:

@@ -23,9 +23,16 @@ class PodSample:
     by_revision: dict[str, int]
 
 
-def _is_ready(pod: dict[str, Any]) -> bool:
+def is_ready(pod: dict[str, Any]) -> bool:
     conditions = {c.get("type"): c.get("status") for c in (pod.get("status") or {}).get("conditions") or []}
     return conditions.get("Ready") == "True"
+
+
+def revision(pod: dict[str, Any]) -> str:
+    """The pod's revision: its ReplicaSet's pod-template-hash, or its StatefulSet's or DaemonSet's
+    controller-revision-hash."""
+    labels = (pod.get("metadata") or {}).get("labels") or {}
+    return labels.get("pod-template-hash") or labels.get("controller-revision-hash", "?")
 
 
 def sample(pods: list[dict[str, Any]], t: float) -> PodSample:
@@ -36,10 +43,9 @@ def sample(pods: list[dict[str, Any]], t: float) -> PodSample:
         if meta.get("deletionTimestamp"):
             terminating += 1
             continue
-        if _is_ready(pod):
+        if is_ready(pod):
             ready += 1
-            labels = meta.get("labels") or {}
-            revisions[labels.get("pod-template-hash") or labels.get("controller-revision-hash", "?")] += 1
+            revisions[revision(pod)] += 1
     return PodSample(t, ready, len(pods), terminating, dict(revisions))
 
 
