@@ -86,7 +86,7 @@ def main() -> int:
             app.terminate()
             app.wait()
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores; {args.seconds:g} s per rate, one target, "
-          "half kept-alive, half fresh connections")
+          "half kept-alive, half fresh connections (vegeta: fresh ones capped by the local ports)")
     print(f"{'asked/s':>8} {'vegeta/s':>9} {'failed':>7} {'p99 ms':>7}   {'python/s':>9} {'failed':>7} {'p99 ms':>7}"
           f" {'ratio':>6}")
     for r in rows:

@@ -27,9 +27,12 @@ def tcp_sockets(path: Path = PROC_NET_TCP) -> Iterator[tuple[str, int, str]]:
 
 
 def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now (the kernel picks it)."""
+    """A TCP port free on every local address right now (the kernel picks it), so a server may listen on it on
+    127.0.0.1 or on all addresses. Asking for 127.0.0.1 alone could return a port that a socket bound to another
+    loopback address holds (the load generator's, in TIME_WAIT for 60 s), and a server listening on all
+    addresses then fails to bind. Nothing listens on it here: the socket only reserves the number."""
     with socket.socket() as s:
-        s.bind((LOOPBACK, 0))
+        s.bind(("", 0))
         return s.getsockname()[1]
 
 
