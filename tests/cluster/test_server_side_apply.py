@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import pytest
 
-from portico import values
 from portico.cluster import kind, lifecycle
 from portico.clients.helm import Helm
 from portico.process import CommandError

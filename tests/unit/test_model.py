@@ -72,6 +72,19 @@ def test_wait_retry_gives_up_after_its_attempts():
     assert len(count) == 3
 
 
+def test_wait_retry_raises_an_error_its_when_refuses_at_once():
+    count = []
+
+    def failing():
+        count.append(1)
+        raise ToolError("not found" if len(count) > 1 else "conflict")
+
+    with pytest.raises(ToolError, match="^not found$"):
+        wait.retry(failing, attempts=5, delay=0, what="call", on=(ToolError,),
+                   when=lambda exc: str(exc) == "conflict")
+    assert len(count) == 2
+
+
 def _report() -> Report:
     finding = Finding("policy", "zero-downtime/readiness-probe", "no readinessProbe", "Deployment", "web",
                       hint="add one", combinations=("a", "b"), file="charts/x/values.yaml")

@@ -142,23 +142,26 @@ class Runner:
 
     def start(self, args: Sequence[str | Path], *, cwd: Path | str | None = None, env: Mapping[str, str] | None = None,
               stdin: bool = False, stdout: bool = False, stderr_to: Path | None = None, text: bool = True,
-              bufsize: int = -1) -> "Process":
-        """Start in the background; `Process.stop()` ends it (also on errors: use it as a context manager)."""
+              bufsize: int = -1, stdout_to: Path | None = None) -> "Process":
+        """Start in the background; `Process.stop()` ends it (also on errors: use it as a context manager).
+        `stdout_to` / `stderr_to`: files the output goes to (stdout's is written anew, stderr's appended)."""
         argv = [str(a) for a in args]
         self._announce(argv, cwd)
         err: IO | int
-        err_file = None
+        out: IO | int = subprocess.PIPE if stdout else subprocess.DEVNULL
+        err_file = out_file = None
         if stderr_to is not None:
             stderr_to.parent.mkdir(parents=True, exist_ok=True)
             err_file = stderr_to.open("ab")
             err = err_file
         else:
             err = subprocess.PIPE
+        if stdout_to is not None:
+            out = out_file = stdout_to.open("wb")
         try:
             popen = subprocess.Popen(argv, cwd=cwd, env=self.environ(env),
                                      stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
-                                     stdout=subprocess.PIPE if stdout else subprocess.DEVNULL,
-                                     stderr=err, text=text, bufsize=bufsize,
+                                     stdout=out, stderr=err, text=text, bufsize=bufsize,
                                      # The death signal follows the starting thread: only the main one lives
                                      # as long as the process.
                                      preexec_fn=_die_with_parent
@@ -166,8 +169,9 @@ class Runner:
         except FileNotFoundError as exc:
             raise ToolError(f"{argv[0]} is not installed or not on PATH (run `portico setup`)") from exc
         finally:
-            if err_file is not None:
-                err_file.close()
+            for file in (err_file, out_file):
+                if file is not None:
+                    file.close()
         return Process(argv, popen, stderr_to)
 
 
@@ -224,6 +228,18 @@ class Process:
     def error(self, summary: str | None = None) -> CommandError:
         return CommandError(self.args, self.popen.returncode, self.stderr_text(), summary=summary,
                             log=self.stderr_log)
+
+    def interrupt(self) -> None:
+        """SIGINT while it runs: the graceful stop of the load tools (vegeta, ghz) that write results as they go."""
+        if self.popen.poll() is None:
+            self.popen.send_signal(signal.SIGINT)
+
+    def finish_interrupted(self, timeout: float, ok: Sequence[int], what: str) -> None:
+        """Interrupt, wait for the exit, and fail unless it exited with one of `ok` (or from the SIGINT)."""
+        self.interrupt()
+        code = self.wait(timeout)
+        if code not in (*ok, -signal.SIGINT):
+            raise ToolError(f"{what} exited {code}: {self.stderr_text()}")
 
     def stop(self, grace: float = 5.0) -> int | None:
         if self.popen.poll() is None:

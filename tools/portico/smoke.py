@@ -19,8 +19,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from portico import values as values_mod
 from portico import wait
 from portico.errors import InputError, ToolError
@@ -115,9 +113,7 @@ class Runner:
         self.cluster, self.settings = cluster, settings
 
     def _manifest(self, namespace: str, release: str) -> list[dict]:
-        """The objects the release made (`helm get manifest`): any chart, whatever labels it uses."""
-        manifest = str(self.cluster.helm.run("get", "manifest", release, "--namespace", namespace).stdout)
-        return [d for d in yaml.safe_load_all(manifest) if isinstance(d, dict) and d.get("kind")]
+        return self.cluster.helm.manifest(release, namespace)
 
     def _service(self, namespace: str, release: str) -> dict:
         """The release's first Service, found in its manifest."""

@@ -38,10 +38,17 @@ def until(check: Callable[[], T], *, timeout: float, interval: float = 1.0, what
 
 
 def retry(call: Callable[[], T], *, attempts: int, delay: float = 1.0, what: str,
-          on: tuple[type[BaseException], ...] = (Exception,)) -> T:
-    """`call()` up to `attempts` times, `delay` seconds apart, while it raises one of `on`."""
+          on: tuple[type[BaseException], ...] = (Exception,),
+          when: Callable[[BaseException], bool] | None = None) -> T:
+    """`call()` up to `attempts` times, `delay` seconds apart, while it raises one of `on` (for which `when`,
+    if given, is true; any other error is raised as it is, at once)."""
+    def retryable(exc: BaseException) -> bool:
+        return isinstance(exc, on) and (when is None or when(exc))
+
     try:
         return tenacity.Retrying(stop=tenacity.stop_after_attempt(attempts), wait=tenacity.wait_fixed(delay),
-                                 retry=tenacity.retry_if_exception_type(on), reraise=True)(call)
+                                 retry=tenacity.retry_if_exception(retryable), reraise=True)(call)
     except on as exc:
+        if not retryable(exc):
+            raise
         raise ToolError(f"{what}: still failing after {attempts} attempts: {exc}") from exc

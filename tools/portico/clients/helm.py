@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
+import yaml
+
 from portico import values as values_mod
 from portico.errors import PorticoError
 from portico.process import Runner, default_runner
@@ -108,6 +110,11 @@ class Helm:
             for path in files:
                 args += ["-f", str(path)]
             return str(self.run(*args, *extra, timeout=_seconds(timeout) + 60).stdout)
+
+    def manifest(self, release: str, namespace: str) -> list[dict]:
+        """The objects the release made (`helm get manifest`): any chart, whatever labels it uses."""
+        out = str(self.run("get", "manifest", release, "--namespace", namespace).stdout)
+        return [d for d in yaml.safe_load_all(out) if isinstance(d, dict) and d.get("kind")]
 
     def test(self, release: str, namespace: str, timeout: str = "120s") -> str:
         return str(self.run("test", release, "--namespace", namespace, "--timeout", timeout,

@@ -20,8 +20,6 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-import yaml
-
 from portico import baseline as baseline_mod
 from portico import manifests, policy, schemas, upgrade_safety
 from portico import values as values_mod
