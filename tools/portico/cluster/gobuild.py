@@ -83,11 +83,11 @@ def build(component: Component, versions: dict[str, str], log: Callable[[str], N
             # No `go mod tidy`: it resolves the test imports of every dependency too,
             # and some of those modules are gone from the proxy (Traefik's DNS providers).
             # -mod=mod resolves just what the build imports, at the module's own versions.
-            for binary, package in component.packages.items():
-                args = ["build", "-mod=mod", "-o", str(partial / binary), "-ldflags", component.ldflags(version)]
-                if component.tags:
-                    args += ["-tags", ",".join(component.tags)]
-                go.run([*args, package], cwd=wrapper, env=env, log=logfile)
+            flags = ["-mod=mod", "-ldflags", component.ldflags(version)]
+            if component.tags:
+                flags += ["-tags", ",".join(component.tags)]
+            for out_path, packages in _build_steps(component.packages, partial):
+                go.run(["build", *flags, "-o", out_path, *packages], cwd=wrapper, env=env, log=logfile)
     except ToolError as exc:
         raise ToolError(f"building {component.name} {version} failed: {exc}") from exc
     (partial / ".complete").write_text(version)
@@ -95,6 +95,14 @@ def build(component: Component, versions: dict[str, str], log: Callable[[str], N
     partial.replace(out)
     log(f"{component.name:<12} {version:<9} built ({time.monotonic() - started:.0f}s)")
     return out
+
+
+def _build_steps(packages: dict[str, str], out: Path) -> list[tuple[str, list[str]]]:
+    """One `go build` for every binary named as its package is (its links run in parallel: Kubernetes' seven
+    take one after another most of their build time once compiled), one each for the others."""
+    same = [pkg for name, pkg in packages.items() if name == pkg.rstrip("/").rsplit("/", 1)[-1]]
+    steps = [(f"{out}/", same)] if len(same) > 1 else []
+    return steps + [(str(out / name), [pkg]) for name, pkg in packages.items() if not (len(same) > 1 and pkg in same)]
 
 
 def _k8s_ldflags(version: str) -> str:
