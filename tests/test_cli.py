@@ -40,3 +40,23 @@ def test_validate_clean_manifest_exit_0(fixtures):
                str(fixtures / "manifests" / "deployment-valid.yaml"))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "kubernetes 1.30: 1 resources, ok" in proc.stdout
+
+
+def test_every_target_form_parses_to_what_the_load_needs():
+    from portico.cli import _target
+
+    web = _target("web=http://127.0.0.1:30080/x@shop.test")
+    assert (web.url, web.host, web.in_cluster) == ("http://127.0.0.1:30080/x", "shop.test", False)
+    api = _target("api=grpc://127.0.0.1:18080@api.test")
+    assert (api.url, api.host) == ("grpc://127.0.0.1:18080", "api.test")
+    # lb:// and cluster:// are resolved after the install (check.resolve_targets), so they stay as given here.
+    assert _target("lb=lb://web:8080/").url == "lb://web:8080/"
+    assert _target("svc=cluster://web/healthz").url == "cluster://web/healthz"
+
+
+def test_kept_alive_requests_are_posts_straight_to_the_pods_and_gets_through_a_proxy():
+    from portico.cli import _target, keepalive_method
+
+    assert keepalive_method("auto", _target("np=http://127.0.0.1:30002/")) == "POST"
+    assert keepalive_method("auto", _target("in=http://127.0.0.1:18080/@shop.test")) == "GET"
+    assert keepalive_method("POST", _target("in=http://127.0.0.1:18080/@shop.test")) == "POST"

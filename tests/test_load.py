@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -14,6 +15,7 @@ import pytest
 from portico.paths import data_path
 from portico.net import free_port
 from portico.zerodowntime.load import LoadGenerator, Target, classify, percentile, to_sample
+from portico.zerodowntime.watch import pod_labels
 
 APP_SRC = data_path("testapp")
 
@@ -39,17 +41,23 @@ def start_app(binary: Path, port: int, **env: str) -> subprocess.Popen:
     raise AssertionError("test app did not start")
 
 
-def test_steady_load_counts_versions_and_latency(app_binary):
-    port = free_port()
-    app = start_app(app_binary, port, POD_NAME="pod-a")
+def loaded(app_binary: Path, targets, rate: float, seconds: float = 2, generator=None, **env: str):
+    """The app (HTTP and gRPC), `targets(http_port, grpc_port)` under load for `seconds`: the run."""
+    port, grpc_port = free_port(), free_port()
+    app = start_app(app_binary, port, GRPC_PORT=str(grpc_port), **env)
     try:
-        gen = LoadGenerator([Target("direct", f"http://127.0.0.1:{port}/x")], rate_per_target=60, max_seconds=10)
+        make = generator or (lambda ts, r: LoadGenerator(ts, rate_per_target=r, max_seconds=10))
+        gen = make(targets(port, grpc_port), rate)
         gen.start()
-        time.sleep(2)
-        run = gen.stop()
+        time.sleep(seconds)
+        return gen.stop()
     finally:
         app.terminate()
         app.wait()
+
+
+def test_steady_load_counts_versions_and_latency(app_binary):
+    run = loaded(app_binary, lambda port, _: [Target("direct", f"http://127.0.0.1:{port}/x")], 60, POD_NAME="pod-a")
     assert 70 <= len(run.samples) <= 170  # 60/s for 2 s, give or take scheduling on a busy machine
     assert run.failures() == {}
     assert {s.version for s in run.samples} == {"9.9.9"} and {s.pod for s in run.samples} == {"pod-a"}
@@ -144,6 +152,9 @@ def test_an_error_status_without_the_apps_header_is_the_proxys():
     app = to_sample(target, "fresh", Result(10.5, 0.01, 500, "500", {"X-Pod": ["p"], "X-Version": ["2"]}), 10.0)
     assert (proxy.error, proxy.component, proxy.start) == ("http", "proxy", 0.5)
     assert (app.component, app.pod, app.version) == ("app", "p", "2")
+    # Straight to the pods nothing but the app answers HTTP, header or not.
+    direct = to_sample(Target("nodeport", "http://127.0.0.1:1/"), "keepalive", Result(1, 0.01, 405, "405", {}), 0)
+    assert direct.component == "app"
 
 
 def test_the_switch_is_judged_by_the_pods_when_the_app_names_no_version():
@@ -158,3 +169,181 @@ def test_the_switch_is_judged_by_the_pods_when_the_app_names_no_version():
     assert report.switch_judged_by == "cluster" and report.switch_completed
     stuck = [PodSample(0, 2, 2, 0, {"aaa": 2}), PodSample(8, 2, 2, 0, {"aaa": 2})]
     assert not summarise("s", "r", "n", "a", "b", Run(samples, 0, 10), 2.0, 8.0, None, stuck).switch_completed
+
+
+def workload(kind: str, match: dict) -> dict:
+    return {"kind": kind, "metadata": {"name": "w"}, "spec": {"selector": {"matchLabels": match}}}
+
+
+def test_the_pods_are_found_by_the_workloads_selectors_whatever_the_labels():
+    """stakater/application selects by name and a class label, not app.kubernetes.io/instance."""
+    manifest = [{"kind": "Service", "metadata": {"name": "s"}},
+                workload("Deployment", {"app.kubernetes.io/name": "web", "workload-class": "serving"}),
+                workload("StatefulSet", {"app.kubernetes.io/name": "web", "workload-class": "stateful"})]
+    assert pod_labels(manifest, "rel") == {"app.kubernetes.io/name": "web"}
+    assert pod_labels(manifest[:2], "rel") == {"app.kubernetes.io/name": "web", "workload-class": "serving"}
+
+
+def test_without_a_shared_selector_the_instance_label_finds_the_pods():
+    manifest = [workload("Deployment", {"app": "a"}), workload("DaemonSet", {"app": "b"})]
+    assert pod_labels(manifest, "rel") == {"app.kubernetes.io/instance": "rel"}
+    assert pod_labels([], "rel") == {"app.kubernetes.io/instance": "rel"}
+
+
+def test_a_target_inside_the_cluster_is_attacked_from_a_pod_at_the_full_rate():
+    """A pod's connections use its own ports: no source address from this machine, no fresh-connection cap."""
+    from portico.clients.vegeta import PodVegeta, Vegeta
+
+    pod = PodVegeta("kubectl", None, "ns", "portico.local/vegeta:test", Vegeta("vegeta"))
+    inside = Target("clusterip", "http://web.ns.svc:80/", in_cluster=True)
+    gen = LoadGenerator([Target("nodeport", "http://127.0.0.1:30002/"), inside], rate_per_target=1000,
+                        in_cluster=pod)
+    plan = [(t.name, mode, a) for t, mode, a in gen._plan() if t.in_cluster]
+    assert {(mode, a.rate, a.source, a.method) for _, mode, a in plan} == {
+        ("keepalive", 500, "0.0.0.0", "POST"), ("fresh", 500, "0.0.0.0", "GET")}
+    with pytest.raises(ValueError, match="in-cluster"):
+        LoadGenerator([inside])
+
+
+def test_grpc_calls_are_made_open_loop_and_each_one_recorded(app_binary):
+    """ghz against the test app's gRPC health service: every call a sample, mode grpc."""
+    run = loaded(app_binary, lambda _, grpc_port: [Target("grpc", f"grpc://127.0.0.1:{grpc_port}")], 100)
+    assert 120 <= len(run.samples) <= 300 and run.failures() == {}
+    assert {s.mode for s in run.samples} == {"grpc"} and {s.status for s in run.samples} == {200}
+
+
+def test_grpc_calls_to_nothing_fail_and_an_abrupt_exit_is_caught(app_binary):
+    """Negative controls: no server (refused), and a server killed mid-run (its calls fail from then on)."""
+    nothing = LoadGenerator([Target("grpc", f"grpc://127.0.0.1:{free_port()}")], rate_per_target=20, max_seconds=1)
+    nothing.start()
+    time.sleep(0.6)
+    assert set(nothing.stop().failures()) == {"refused"}
+    port, grpc_port = free_port(), free_port()
+    app = start_app(app_binary, port, GRPC_PORT=str(grpc_port), DRAIN="false")
+    try:
+        gen = LoadGenerator([Target("grpc", f"grpc://127.0.0.1:{grpc_port}")], rate_per_target=100, max_seconds=10)
+        gen.start()
+        time.sleep(1)
+        app.send_signal(signal.SIGTERM)  # DRAIN=false: exits at once
+        time.sleep(1)
+        run = gen.stop()
+    finally:
+        app.kill()
+        app.wait()
+    ok = [s for s in run.samples if s.ok]
+    failed = [s for s in run.samples if not s.ok]
+    assert ok and failed and max(s.start for s in ok) < min(s.start for s in failed) + 0.5
+
+
+def test_a_grpc_status_is_its_failure_class():
+    from portico.clients.vegeta import Result
+
+    sample = to_sample(Target("g", "grpc://127.0.0.1:1"), "grpc",
+                       Result(1.0, 0.01, 0, "grpc Unimplemented: unknown service", {}), 0.0)
+    assert (sample.error, sample.component) == ("grpc", "Unimplemented")
+
+
+FAKE_KUBECTL = """#!/usr/bin/env bash
+# kubectl as PodVegeta calls it, the pod played by a local vegeta: `run POD ... -- ARGS` runs vegeta ARGS with
+# this stdin and stdout, `delete pod POD` sends it SIGTERM (as the kubelet would).
+set -euo pipefail
+dir=$(dirname "$0")
+for ((i = 1; i <= $#; i++)); do
+  if [[ ${!i} == run ]]; then j=$((i + 1)); pod=${!j}; fi
+  if [[ ${!i} == pod ]]; then j=$((i + 1)); kill -TERM "$(cat "$dir/${!j}.pid")"; exit 0; fi
+  if [[ ${!i} == -- ]]; then shift "$i"; echo $$ > "$dir/$pod.pid"; exec "$VEGETA" "$@"; fi
+done
+exit 2
+"""
+
+
+def test_the_in_cluster_attack_streams_its_results_back_and_stops_when_its_pod_goes(app_binary, tmp_path,
+                                                                                   monkeypatch):
+    """PodVegeta's plumbing, the pod played by a local vegeta behind a fake kubectl: the target on stdin, the
+    results on stdout, SIGTERM on `kubectl delete pod`, every request decoded."""
+    from portico.clients.vegeta import PodVegeta, Vegeta
+    from portico.toolchain.locate import tool_path
+
+    fake = tmp_path / "kubectl"
+    fake.write_text(FAKE_KUBECTL)
+    fake.chmod(0o755)
+    monkeypatch.setenv("VEGETA", tool_path("vegeta"))
+    pod = PodVegeta(str(fake), None, "ns", "portico.local/vegeta:test", Vegeta.pinned())
+    run = loaded(app_binary, lambda port, _: [Target("inside", f"http://127.0.0.1:{port}/", in_cluster=True)], 100,
+                 generator=lambda targets, rate: LoadGenerator(targets, rate_per_target=rate, max_seconds=30,
+                                                               in_cluster=pod))
+    assert 120 <= len(run.samples) <= 300 and run.failures() == {}
+    assert {s.mode for s in run.samples} == {"keepalive", "fresh"}
+
+
+# A pod whose container the runtime fails to start, as the kubelet reports it; FAILS_LEFT counts down.
+FAILING_START = """
+left=$(cat "$dir/fails-left" 2>/dev/null || echo "$FAILS_LEFT")
+if ((left > 0)); then
+  echo $((left - 1)) > "$dir/fails-left"
+  echo "pod ns/portico-load-x terminated (StartError): runc create failed: unable to freeze" >&2
+  exit 1
+fi
+"""
+
+
+def fake_kubectl(tmp_path: Path, fails: int, monkeypatch) -> Path:
+    from portico.toolchain.locate import tool_path
+
+    fake = tmp_path / "kubectl"
+    head, rest = FAKE_KUBECTL.split('dir=$(dirname "$0")\n')
+    fake.write_text(head + 'dir=$(dirname "$0")\n' + FAILING_START + rest)
+    fake.chmod(0o755)
+    monkeypatch.setenv("VEGETA", tool_path("vegeta"))
+    monkeypatch.setenv("FAILS_LEFT", str(fails))
+    return fake
+
+
+def test_a_load_pod_the_runtime_failed_to_start_gets_one_more_try(app_binary, tmp_path, monkeypatch):
+    from portico.clients.vegeta import PodVegeta, Vegeta
+
+    pod = PodVegeta(str(fake_kubectl(tmp_path, 1, monkeypatch)), None, "ns", "portico.local/vegeta:test",
+                    Vegeta.pinned())
+    gens = []
+
+    def generator(targets, rate):
+        gens.append(LoadGenerator(targets, rate_per_target=rate, max_seconds=30, in_cluster=pod))
+        return gens[0]
+
+    run = loaded(app_binary, lambda port, _: [Target("inside", f"http://127.0.0.1:{port}/", in_cluster=True)], 100,
+                 generator=generator)
+    assert run.samples and run.failures() == {}
+    assert any("started again" in n and "unable to freeze" in n for n in gens[0].notes), gens[0].notes
+
+
+def test_when_the_load_cannot_start_nothing_of_it_keeps_running(app_binary, tmp_path, monkeypatch):
+    """A load pod that never starts is the error, and the local attacks already running stop with it (left
+    running they would load the machine for their whole duration, under the tests that follow)."""
+    from portico.clients.vegeta import PodVegeta, Vegeta
+    from portico.errors import ToolError
+
+    pod = PodVegeta(str(fake_kubectl(tmp_path, 9, monkeypatch)), None, "ns", "portico.local/vegeta:test",
+                    Vegeta.pinned())
+    gen = LoadGenerator([Target("outside", "http://127.0.0.1:9/"), Target("inside", "http://x/", in_cluster=True)],
+                        rate_per_target=50, max_seconds=60, in_cluster=pod)
+    with pytest.raises(ToolError, match="stopped before it sent a request"):
+        gen.start()
+    assert gen._attacks and all(process.poll() is not None for *_, process, _ in gen._attacks)
+    assert not gen._dir.exists()
+
+
+def test_a_grpc_call_cut_by_the_generators_own_stop_is_not_the_clusters_failure(tmp_path):
+    from portico.clients.ghz import Ghz
+
+    report = {"details": [
+        {"timestamp": "2026-12-01T10:00:00.000Z", "latency": 1000000, "error": "", "status": "OK"},
+        {"timestamp": "2026-12-01T10:00:01.000Z", "latency": 1000000, "status": "Unavailable",
+         "error": "connection error: desc = 'transport: Error while dialing: dial tcp: connect: connection refused'"},
+        {"timestamp": "2026-12-01T10:00:30.000Z", "latency": 1000000, "status": "Unavailable",
+         "error": "error reading from server: read tcp 127.0.0.1:1->127.0.0.1:2: use of closed network connection"},
+        {"timestamp": "2026-12-01T10:00:30.002Z", "latency": 1000000, "error": "", "status": "OK"}]}
+    out = tmp_path / "ghz.json"
+    out.write_text(json.dumps(report))
+    results = list(Ghz("ghz").results(out))
+    assert [r.code for r in results] == [200, 0, 200]  # the refused call counts, the one the stop cut does not
+    assert "connection refused" in results[1].error

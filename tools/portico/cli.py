@@ -9,6 +9,7 @@ Errors print one line and exit non-zero: 1 for findings, 2 for bad input.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -214,14 +215,36 @@ def _report_paths(args: argparse.Namespace) -> dict[str, Path | None]:
     return {fmt: getattr(args, fmt, None) for fmt in ("junit", "json", "markdown", "sarif")}
 
 
+TARGET_FORMS = ("NAME=http://ADDRESS[:PORT]/PATH[@HOST], NAME=grpc://ADDRESS:PORT[@AUTHORITY], "
+                "NAME=lb://SERVICE[:PORT]/PATH[@HOST] or NAME=cluster://SERVICE[:PORT]/PATH")
+
+
 def _target(raw: str):
     from portico.zerodowntime.load import Target
 
     name, sep, rest = raw.partition("=")
-    if not sep or not rest.startswith("http://"):
-        raise argparse.ArgumentTypeError(f"expected NAME=http://ADDRESS[:PORT]/PATH[@HOST], got {raw!r}")
+    if not sep or not name or not rest.startswith(("http://", "grpc://", "lb://", "cluster://")):
+        raise argparse.ArgumentTypeError(f"expected {TARGET_FORMS}, got {raw!r}")
     url, _, host = rest.partition("@")
+    scheme, _, where = url.partition("://")
+    if scheme == "grpc":
+        _, colon, port = where.rstrip("/").rpartition(":")
+        if not colon or not port.isdigit() or "/" in where.rstrip("/"):
+            raise argparse.ArgumentTypeError(f"expected NAME=grpc://ADDRESS:PORT[@AUTHORITY] (no path: the call is "
+                                             f"the standard health check), got {raw!r}")
+    elif scheme != "http":
+        service, _, port = where.partition("/")[0].partition(":")
+        if not service or (port and not port.isdigit()):
+            raise argparse.ArgumentTypeError(f"expected NAME={scheme}://SERVICE[:PORT]/PATH (a Service of the "
+                                             f"release and a port number), got {raw!r}")
     return Target(name, url, host or None)
+
+
+def keepalive_method(choice: str, target) -> str:
+    """auto: GET through a proxy (a target with a Host header: an Ingress or a route), POST straight to the pods."""
+    if choice != "auto":
+        return choice
+    return "GET" if target.host else "POST"
 
 
 def _disruption(raw: str):
@@ -255,12 +278,14 @@ def cmd_upgrade_check(args: argparse.Namespace) -> int:
     after = check.Step(chart, tuple(args.values + args.to_values), args.to_label)
     started = time.monotonic()
     rollback = check.rollback_args(args.helm) if args.rollback_on_failure else ()
+    targets = [dataclasses.replace(t, keepalive_method=keepalive_method(args.keepalive_method, t)) for t in args.target]
     result, run = check.upgrade_check(cluster, args.scenario, args.release, args.namespace, before, after,
-                                      args.target, expected_version=args.expect_version, rate=args.rate,
+                                      targets, expected_version=args.expect_version, rate=args.rate,
                                       settle=args.settle, disruptions=args.disrupt,
                                       installer=Cluster(args.kubeconfig, args.install_helm) if args.install_helm
                                       else None, upgrade_args=rollback, upgrade_may_fail=bool(rollback),
-                                      upgrade_timeout=f"{args.upgrade_timeout:g}s")
+                                      upgrade_timeout=f"{args.upgrade_timeout:g}s", load_image=args.load_image,
+                                      post_fallback=args.keepalive_method == "auto")
     print(verdict.render_text(result))
     case = verdict.to_case(result)
     reports.write(Report("upgrade-check", args.scenario, [case], seconds=time.monotonic() - started,
@@ -625,10 +650,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--from-chart", type=_chart_ref,
                    help="chart of version A (default: CHART); a remote one as REF@VERSION")
     p.add_argument("--target", type=_target, action="append", required=True, metavar="NAME=URL[@HOST]",
-                   help="where to send load (loopback or addresses of this test's own cluster)")
+                   help="where to send load (loopback or addresses of this test's own cluster); "
+                        "lb://SERVICE[:PORT]/PATH: the address the release's LoadBalancer Service gets; "
+                        "cluster://SERVICE[:PORT]/PATH: the Service's cluster address, from a pod in --namespace; "
+                        "grpc://ADDRESS:PORT[@AUTHORITY]: gRPC health checks (grpc.health.v1) with ghz")
+    p.add_argument("--load-image", help="vegeta image for cluster:// targets (default: portico.local/vegeta:"
+                                        "VEGETA_VERSION, which `portico cluster up` builds and loads)")
     p.add_argument("--expect-version", help="the X-Version B answers with; the switch must complete to it")
     p.add_argument("--rate", type=float, default=500.0,
-                   help="requests per second per target, open loop (default 500; half kept-alive, half fresh)")
+                   help="requests per second per target, open loop (default 500; HTTP: half kept-alive, half fresh; "
+                        "gRPC: calls on four HTTP/2 connections)")
+    p.add_argument("--keepalive-method", choices=["auto", "POST", "GET"], default="auto",
+                   help="method of the kept-alive requests: POST (no client resends it, so a kept-alive connection "
+                        "the app breaks shows), GET (what a pooling proxy or a retrying client resends), or auto "
+                        "(default): GET for a target with a Host (through a proxy), else POST, or GET where the app "
+                        "refuses POSTs (a static web server: 405); docs/zero-downtime.md")
     p.add_argument("--settle", type=float, default=5.0, help="seconds of load after the old pods are gone")
     p.add_argument("--disrupt", type=_disruption, action="append", default=[], metavar="delete-pod|drain-node|scale=N",
                    help="once a new pod is ready: delete a ready old pod, drain the node running most old pods, or write the scale subresource as an "

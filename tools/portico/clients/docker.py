@@ -62,6 +62,12 @@ class Docker:
         args = [arg for change in changes for arg in ("--change", change)]
         self.run("import", *args, str(tarball), tag, log=log)
 
+    def build_from(self, tag: str, base: str, instructions: Sequence[str]) -> None:
+        """An image of `base` with Dockerfile instructions and no build context (`docker import --change`
+        takes only some of them: no STOPSIGNAL)."""
+        dockerfile = "\n".join([f"FROM {base}", *instructions]) + "\n"
+        self.run("build", "--quiet", "--tag", tag, "-", input=dockerfile.encode())
+
 
 def _tarball(entries: Sequence[FileEntry]) -> bytes:
     buf = io.BytesIO()

@@ -10,7 +10,7 @@ result keeps its timestamp, latency, status, error and response headers.
 from __future__ import annotations
 
 import json
-import signal
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -49,7 +49,18 @@ class Result:
     headers: dict[str, list[str]]
 
 
-def _epoch(stamp: str) -> float:
+def attack_args(attack: Attack) -> list[str]:
+    """`vegeta attack` and its flags for one attack (the target comes on stdin: target_line)."""
+    return ["attack", f"-rate={round(attack.rate * 1000)}/1000s", f"-duration={attack.duration:g}s",
+            f"-keepalive={str(attack.keepalive).lower()}", f"-timeout={attack.timeout:g}s", "-http2=false",
+            "-max-body=0", f"-max-workers={attack.max_workers}"]
+
+
+def target_line(attack: Attack) -> str:
+    return f"{attack.method} {attack.url}\n" + (f"Host: {attack.host}\n" if attack.host else "")
+
+
+def epoch(stamp: str) -> float:
     # RFC 3339 with nanoseconds; datetime takes microseconds.
     head, _, frac = stamp.partition(".")
     if frac:
@@ -70,30 +81,21 @@ class Vegeta:
 
     def start(self, attack: Attack, output: Path) -> Process:
         """Start the attack in the background; `stop(process)` ends it early, its results stay in `output`."""
-        target = f"{attack.method} {attack.url}\n" + (f"Host: {attack.host}\n" if attack.host else "")
-        process = self.runner.start(
-            [self.binary, "attack", f"-rate={round(attack.rate * 1000)}/1000s", f"-duration={attack.duration:g}s",
-             f"-keepalive={str(attack.keepalive).lower()}", f"-timeout={attack.timeout:g}s", "-http2=false",
-             "-max-body=0", f"-max-workers={attack.max_workers}", f"-laddr={attack.source}",
-             f"-output={output}"],
-            stdin=True, stderr_to=output.with_suffix(".log"))
-        process.stdin.write(target)
+        process = self.runner.start([self.binary, *attack_args(attack), f"-laddr={attack.source}", f"-output={output}"],
+                                    stdin=True, stderr_to=output.with_suffix(".log"))
+        process.stdin.write(target_line(attack))
         process.stdin.close()
         return process
 
     @staticmethod
     def interrupt(process: Process) -> None:
         """SIGINT, vegeta's graceful stop: no more sending; requests in flight finish and are written."""
-        if process.poll() is None:
-            process.popen.send_signal(signal.SIGINT)
+        process.interrupt()
 
-    @classmethod
-    def stop(cls, process: Process, timeout: float = 15.0) -> None:
+    @staticmethod
+    def stop(process: Process, timeout: float = 15.0) -> None:
         """Interrupt the attack and wait until its results are written."""
-        cls.interrupt(process)
-        code = process.wait(timeout)
-        if code not in (0, -signal.SIGINT):
-            raise ToolError(f"vegeta attack exited {code}: {process.stderr_text()}")
+        process.finish_interrupted(timeout, (0,), "vegeta attack")
 
     def results(self, output: Path) -> Iterator[Result]:
         """Every request of a finished attack, in the order vegeta recorded them."""
@@ -102,5 +104,75 @@ class Vegeta:
             if not line.strip():
                 continue
             raw = json.loads(line)
-            yield Result(timestamp=_epoch(raw["timestamp"]), latency=raw["latency"] / 1e9, code=raw["code"],
+            yield Result(timestamp=epoch(raw["timestamp"]), latency=raw["latency"] / 1e9, code=raw["code"],
                          error=raw.get("error") or "", headers=raw.get("headers") or {})
+
+
+POD_IMAGE_REPOSITORY = "portico.local/vegeta"
+
+
+def restricted(container: str) -> dict:
+    """A pod spec patch that meets the Pod Security "restricted" level, so a namespace enforcing it admits
+    the load pod (kubectl run names the container after the pod)."""
+    return {"spec": {"securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
+                     "containers": [{"name": container, "securityContext": {
+                         "allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}}}]}}
+
+
+def pod_image(version: str) -> str:
+    """The in-cluster load image `portico cluster up` builds and loads (the pinned vegeta, FROM scratch)."""
+    return f"{POD_IMAGE_REPOSITORY}:{version}"
+
+
+@dataclass
+class PodVegeta:
+    """The same attack from a pod inside the cluster: what a ClusterIP Service's clients see (nothing outside
+    reaches it). The pod runs the pinned vegeta (an image FROM scratch holding the same binary, `image`);
+    `kubectl run -i` hands it the target on stdin, so it starts only once attached, and streams its binary
+    results back on stdout (attach, not logs: nothing lost or mangled). Deleting the pod sends SIGTERM, which
+    vegeta takes as its graceful stop (requests in flight finish and are written). The local vegeta decodes."""
+
+    kubectl: str  # the kubectl binary
+    kubeconfig: Path | None
+    namespace: str
+    image: str
+    local: Vegeta
+    runner: Runner = field(default_factory=default_runner)
+    _pods: dict[int, tuple[str, Path]] = field(default_factory=dict)  # pid of kubectl run -> (pod, output)
+
+    def _kubectl(self, *args: str) -> list[str]:
+        return [self.kubectl, *(["--kubeconfig", str(self.kubeconfig)] if self.kubeconfig else []),
+                "--namespace", self.namespace, *args]
+
+    def start(self, attack: Attack, output: Path) -> Process:
+        pod = f"portico-load-{uuid.uuid4().hex[:10]}"
+        process = self.runner.start(
+            self._kubectl("run", pod, f"--image={self.image}", "--image-pull-policy=IfNotPresent",
+                          "--restart=Never", "--stdin", "--quiet", "--labels=app.kubernetes.io/name=portico-load",
+                          "--override-type=strategic", f"--overrides={json.dumps(restricted(pod))}",
+                          "--", *attack_args(attack)),
+            stdin=True, text=False, stdout_to=output, stderr_to=output.with_suffix(".log"))
+        process.stdin.write(target_line(attack).encode())
+        process.stdin.close()
+        self._pods[process.pid] = (pod, output)
+        return process
+
+    def interrupt(self, process: Process) -> None:
+        pod, _ = self._pods[process.pid]
+        if process.poll() is None:
+            self.runner.run(self._kubectl("delete", "pod", pod, "--wait=false", "--ignore-not-found"),
+                            check=False, timeout=60, summary="kubectl delete pod")
+
+    def stop(self, process: Process, timeout: float = 15.0) -> None:
+        """Delete the pod and wait until its results have come back (the attach ends when vegeta exits)."""
+        pod, output = self._pods[process.pid]
+        self.interrupt(process)
+        code = process.wait(timeout + 30)  # the kubelet's SIGTERM takes a moment more than a local signal
+        # kubectl run may exit 1 after a complete stream: it waits for the pod to complete, and we deleted it.
+        # The stream itself tells: empty means vegeta never ran; a cut one fails `vegeta encode`.
+        if code != 0 and not (output.exists() and output.stat().st_size):
+            raise ToolError(f"vegeta attack in pod {pod} (namespace {self.namespace}) "
+                            f"exited {code} with no results: {process.stderr_text()}")
+
+    def results(self, output: Path) -> Iterator[Result]:
+        return self.local.results(output)

@@ -5,7 +5,9 @@
   (GatewayClass `traefik`, Gateway `portico` in namespace `traefik`), listening
   on the node's ports 80/443, which kind maps to 127.0.0.1;
 - MetalLB in L2 mode with a pool carved from the kind Docker network, so
-  LoadBalancer Services get an address this machine can reach.
+  LoadBalancer Services get an address this machine can reach;
+- the pinned vegeta as portico.local/vegeta:VERSION, for upgrade-check's load from inside the cluster
+  (`cluster://` targets: a ClusterIP Service's clients).
 """
 
 from __future__ import annotations
@@ -19,10 +21,12 @@ import yaml
 
 from portico import wait
 from portico.clients.docker import Docker, FileEntry
+from portico.clients.vegeta import pod_image
 from portico.cluster import gobuild, kind
 from portico.errors import ToolError
 from portico.paths import data_path
 from portico.toolchain import gomod
+from portico.toolchain.locate import tool_path
 from portico.toolchain.pins import load_versions
 from portico.toolchain.stamps import source_digest
 
@@ -101,6 +105,17 @@ def metallb_images(versions: dict[str, str], log: Callable[[str], None]) -> list
     return list(tags)
 
 
+def vegeta_image(versions: dict[str, str], log: Callable[[str], None]) -> str:
+    """The pinned vegeta in an image FROM scratch: upgrade-check's load from inside the cluster."""
+    tag = pod_image(versions["VEGETA_VERSION"])
+    docker = Docker()
+    if not docker.image_exists(tag):
+        docker.import_files(tag, [FileEntry("/vegeta", Path(tool_path("vegeta")))], entrypoint=["/vegeta"],
+                            user="65532:65532")
+        log(f"image        {tag}")
+    return tag
+
+
 def _wait_rollout(namespace: str, target: str, timeout: int = 180) -> None:
     kubectl = kind.cluster().kubectl
     done = kubectl.rollout_status(namespace, target, timeout)
@@ -150,6 +165,11 @@ def traefik_manifests(image: str) -> str:
                           "ports": [{"name": "web", "containerPort": 8000, "hostPort": 80},
                                     {"name": "websecure", "containerPort": 8443, "hostPort": 443}],
                           "readinessProbe": {"httpGet": {"path": "/ping", "port": 8080}, "periodSeconds": 2},
+                          # Without requests the pod is BestEffort (cpu.shares 2 against the Burstable pods'
+                          # hundreds): when the load saturates the node's cores, the control plane and the apps
+                          # take the CPU, the backends' answers wait unread in Traefik's sockets, its clients
+                          # time out and open ever more connections. 200m still let it fall behind (1 run in 4).
+                          "resources": {"requests": {"cpu": "500m", "memory": "64Mi"}},
                           "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
                                               "runAsNonRoot": True, "runAsUser": 65532,
                                               "capabilities": {"drop": ["ALL"]}}}]}}}},
@@ -204,7 +224,8 @@ def install_metallb(versions: dict[str, str], log: Callable[[str], None]) -> Non
 
 def install(log: Callable[[str], None] = print) -> None:
     versions = load_versions()
-    images = [*testapp_images(log), traefik_image(versions, log), *metallb_images(versions, log)]
+    images = [*testapp_images(log), traefik_image(versions, log), *metallb_images(versions, log),
+              vegeta_image(versions, log)]
     for image in images:
         kind.load_image(image)
     kubectl = kind.cluster().kubectl

@@ -77,7 +77,7 @@ def _run(cmd: list[str], step: str) -> None:
     default_runner().run(cmd, log_to=gobuild.log_path(step), timeout=3600)
 
 
-def _digest(*parts: object) -> str:
+def digest(*parts: object) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:12]
 
 
@@ -106,12 +106,13 @@ def pause_binary(versions: dict[str, str]) -> Path:
     return out
 
 
-def _mmdebstrap(out: Path, versions: dict[str, str], packages: tuple[str, ...], step: str,
-                hooks: list[str] = ()) -> Path:
+def debian_rootfs(out: Path, versions: dict[str, str], packages: tuple[str, ...], step: str,
+                  hooks: list[str] = ()) -> Path:
+    """A Debian minbase rootfs tarball with these packages, made once (out is the cache)."""
     if out.exists():
         return out
     if shutil.which("mmdebstrap") is None:
-        raise ToolError("mmdebstrap is needed to build the node rootfs (apt-get install mmdebstrap)")
+        raise ToolError("mmdebstrap is needed to build a Debian rootfs (apt-get install mmdebstrap)")
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".partial.tar")
     cmd = ["mmdebstrap", "--variant=minbase", "--include=" + ",".join(packages)]
@@ -144,7 +145,7 @@ def control_plane_images(versions: dict[str, str], built: dict[str, Path], log: 
             log(f"image        {tag}")
     proxy_tag = f"registry.k8s.io/kube-proxy:{k8s}"
     if not docker.image_exists(proxy_tag):
-        rootfs = _mmdebstrap(gobuild.offline_dir() / f"kube-proxy-rootfs-{versions['DEBIAN_SUITE']}.tar", versions,
+        rootfs = debian_rootfs(gobuild.offline_dir() / f"kube-proxy-rootfs-{versions['DEBIAN_SUITE']}.tar", versions,
                              KUBE_PROXY_PACKAGES, "kube-proxy-rootfs",
                              hooks=[f'copy-in {kube / "kube-proxy"} /usr/local/bin/'])
         docker.import_tarball(proxy_tag, rootfs, ["ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
@@ -186,7 +187,7 @@ def _node_overlay(root: Path, versions: dict[str, str], built: dict[str, Path]) 
 
 
 def node_image_tag(versions: dict[str, str]) -> str:
-    recipe = _digest(FORMAT, {k: versions[k] for k in sorted(versions) if k.endswith("_VERSION") or k == "DEBIAN_SUITE"},
+    recipe = digest(FORMAT, {k: versions[k] for k in sorted(versions) if k.endswith("_VERSION") or k == "DEBIAN_SUITE"},
                      [c.recipe(versions[c.version_key]) for c in gobuild.NODE_COMPONENTS], NODE_PACKAGES,
                      NODE_CUSTOMIZE, CNI_CONFIG)
     return f"{NODE_REPO}:{versions['KUBERNETES_VERSION']}-{recipe}"
@@ -211,7 +212,7 @@ def build(log: Callable[[str], None] = print) -> str:
         script = Path(tmp) / "customize.sh"
         script.write_text(NODE_CUSTOMIZE)
         rootfs = Path(tmp) / "rootfs.tar"
-        _mmdebstrap(rootfs, versions, NODE_PACKAGES, "node-rootfs", hooks=[
+        debian_rootfs(rootfs, versions, NODE_PACKAGES, "node-rootfs", hooks=[
             f"sync-in {overlay} /", f"copy-in {script} /tmp", 'chroot "$1" sh /tmp/customize.sh',
             'rm -f "$1/tmp/customize.sh"'])
         base = f"{tag}-base"

@@ -23,7 +23,10 @@ def goarch() -> str:
 
 
 def fmt(template: str, version: str) -> str:
-    return template.format(v=version, vnum=version.lstrip("v"), os="linux", arch=goarch())
+    """{v} version, {vnum} without the v, {os}, {arch} as Go names it, {machine} as uname does (x86_64)."""
+    arch = goarch()
+    return template.format(v=version, vnum=version.lstrip("v"), os="linux", arch=arch,
+                           machine={"amd64": "x86_64"}.get(arch, arch))
 
 
 def fetch(url: str) -> bytes:

@@ -7,28 +7,35 @@
 4. The verdict is zero failed requests and the version switch completed (the
    last responses all come from B).
 
-Works on any chart and any cluster given by KUBECONFIG; versions are read from
-the X-Version header when the app sends one (Portico's test app does).
+Works on any chart and any cluster given by KUBECONFIG: the release's pods are
+the ones its workloads select, versions are read from the X-Version header when
+the app sends one (Portico's test app does) and from the pods' revisions when it
+does not. Targets are addresses on this machine, the release's LoadBalancer
+address (lb://), its Service from a pod inside the cluster (cluster://) or gRPC
+(grpc://).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
+import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
 from portico import wait
-from portico.errors import ToolError
+from portico.clients.ghz import Ghz
+from portico.clients.vegeta import PodVegeta, Vegeta, pod_image
+from portico.errors import InputError, ToolError
 from portico.kube import Cluster
 from portico.process import CommandError
+from portico.toolchain.pins import load_versions
 from portico.zerodowntime.disruptions import During, Disruption
-from portico.zerodowntime.load import LoadGenerator, Run, Target
+from portico.zerodowntime.load import LoadGenerator, Run, Target, is_grpc
 from portico.zerodowntime.verdict import UpgradeReport, summarise
-from portico.zerodowntime.watch import PodWatcher
-
-INSTANCE_LABEL = "app.kubernetes.io/instance"
+from portico.zerodowntime.watch import PodWatcher, pod_labels, workloads
 
 
 @dataclass(frozen=True)
@@ -40,25 +47,126 @@ class Step:
     label: str
 
 
+LB_SCHEME, CLUSTER_SCHEME = "lb://", "cluster://"
+
+
+def _service(cluster: Cluster, namespace: str, name: str, spec: str):
+    from lightkube import ApiError
+    from lightkube.resources.core_v1 import Service
+
+    try:
+        return cluster.api.get(Service, name, namespace=namespace)
+    except ApiError as exc:
+        raise ToolError(f"target {spec}: Service {namespace}/{name}: {exc.status.message}") from None
+
+
+def _service_ref(spec: str, scheme: str) -> tuple[str, str, str]:
+    """SCHEME://SERVICE[:PORT][/PATH] -> (SERVICE, PORT or "", "/PATH" or "")."""
+    where, slash, path = spec[len(scheme):].partition("/")
+    name, _, port = where.partition(":")
+    return name, port, slash + path
+
+
+def load_balancer_url(cluster: Cluster, namespace: str, spec: str, timeout: float = 90) -> str:
+    """lb://SERVICE[:PORT][/PATH] -> http://ADDRESS:PORT/PATH, once the LoadBalancer Service has an address
+    (the release makes the Service, so its address is known only after the install); PORT defaults to the
+    Service's first port."""
+    name, port, path = _service_ref(spec, LB_SCHEME)
+    kind = _service(cluster, namespace, name, spec).spec.type
+    if kind != "LoadBalancer":
+        raise ToolError(f"target {spec}: Service {namespace}/{name} is of type {kind}, not LoadBalancer")
+
+    def address() -> tuple[str, int] | None:
+        svc = _service(cluster, namespace, name, spec)
+        ingress = (svc.status.loadBalancer.ingress if svc.status and svc.status.loadBalancer else None) or []
+        if not ingress:
+            return None
+        return ingress[0].ip or ingress[0].hostname, int(port or svc.spec.ports[0].port)
+
+    host, number = wait.until(address, timeout=timeout, interval=1,
+                              what=f"target {spec}: Service {namespace}/{name} got no LoadBalancer address")
+    return f"http://{host}:{number}{path}"
+
+
+def cluster_url(cluster: Cluster, namespace: str, spec: str) -> str:
+    """cluster://SERVICE[:PORT][/PATH] -> http://SERVICE.NAMESPACE.svc:PORT/PATH, sent from a pod in NAMESPACE;
+    PORT defaults to the Service's first port."""
+    name, port, path = _service_ref(spec, CLUSTER_SCHEME)
+    svc = _service(cluster, namespace, name, spec)
+    return f"http://{name}.{namespace}.svc:{port or svc.spec.ports[0].port}{path}"
+
+
+def resolve_targets(cluster: Cluster, namespace: str, targets: Sequence[Target]) -> list[Target]:
+    """The release's own addresses, known once it is installed: lb:// and cluster:// targets."""
+    out = []
+    for t in targets:
+        if t.url.startswith(LB_SCHEME):
+            t = dataclasses.replace(t, url=load_balancer_url(cluster, namespace, t.url))
+        elif t.url.startswith(CLUSTER_SCHEME):
+            t = dataclasses.replace(t, url=cluster_url(cluster, namespace, t.url), in_cluster=True)
+        out.append(t)
+    return out
+
+
+PROBE_TIMEOUT = 15.0  # seconds: a target may answer slowly on purpose (the controls' 3 s requests)
+
+
+def _status(target: Target, method: str = "GET") -> int:
+    req = urllib.request.Request(target.url, method=method, data=b"" if method == "POST" else None,
+                                 headers={"Host": target.host} if target.host else {})
+    try:
+        with urllib.request.urlopen(req, timeout=PROBE_TIMEOUT) as resp:
+            return resp.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def _post_status(target: Target) -> int:
+    """The status a POST gets; 0 (no verdict: keep the POSTs) when it gets no answer at all."""
+    try:
+        return _status(target, "POST")
+    except (OSError, urllib.error.URLError):
+        return 0
+
+
 def _answers(target: Target) -> bool:
-    req = urllib.request.Request(target.url, headers={"Host": target.host} if target.host else {})
-    with urllib.request.urlopen(req, timeout=3) as resp:
-        return resp.status < 300
+    if is_grpc(target):
+        return Ghz.pinned().answers(target.url, target.host)
+    return _status(target) < 300
 
 
-def wait_answering(targets: list[Target], timeout: float = 60) -> None:
-    """Until each target answers 2xx once (routes take a moment to program)."""
+def wait_answering(targets: list[Target], timeout: float = 60, post_fallback: bool = True
+                   ) -> tuple[list[Target], list[str]]:
+    """Until each target answers 2xx once (routes take a moment to program). Then a target whose kept-alive
+    requests are POSTs must take a POST: a static web server answers 405, which is no fault of the rollout.
+    With `post_fallback` such a target's kept-alive requests become GETs (said in the notes returned), else
+    it is an input error."""
+    out, notes = [], []
     for target in targets:
+        if target.in_cluster:
+            out.append(target)  # nothing here reaches it; LoadGenerator.start waits until its pod's first answers
+            continue
         wait.until(lambda: _answers(target), timeout=timeout, interval=1,
                    what=f"target {target.name} ({target.url}) never answered before the upgrade")
+        if not is_grpc(target) and target.keepalive_method == "POST" and (code := _post_status(target)) >= 300:
+            if not post_fallback:
+                raise InputError(f"target {target.name} ({target.url}) answers a POST with {code} and a GET with "
+                                 "2xx: its kept-alive requests cannot be POSTs (--keepalive-method GET or auto)")
+            notes.append(f"{target.name}: answers a POST with {code}, so its kept-alive requests are GETs (a "
+                         "client that resends a GET on a broken kept-alive connection hides what a POST shows)")
+            target = dataclasses.replace(target, keepalive_method="GET")
+        out.append(target)
+    return out, notes
 
 
-def wait_at_rest(cluster: Cluster, namespace: str, labels: dict[str, str], timeout: float = 120) -> None:
+def wait_at_rest(cluster: Cluster, namespace: str, manifest: list[dict], timeout: float = 120) -> None:
     """Before the load: each HorizontalPodAutoscaler in the namespace has reached its minimum (a fresh install
     renders no replicas under an HPA, so the workload starts at 1 until the HPA's first sync) and every
-    Deployment and StatefulSet of the release has all its replicas ready."""
+    Deployment and StatefulSet of the release (from its manifest) has all its replicas ready."""
     from lightkube.resources.apps_v1 import Deployment, StatefulSet
     from lightkube.resources.autoscaling_v2 import HorizontalPodAutoscaler
+
+    kinds = {"Deployment": Deployment, "StatefulSet": StatefulSet}
 
     def unsettled() -> list[str]:
         waiting = []
@@ -66,11 +174,14 @@ def wait_at_rest(cluster: Cluster, namespace: str, labels: dict[str, str], timeo
             current = (hpa.status.currentReplicas if hpa.status else None) or 0
             if current < (hpa.spec.minReplicas or 1):
                 waiting.append(f"HPA {hpa.metadata.name} at {current} of its minimum {hpa.spec.minReplicas or 1}")
-        for kind in (Deployment, StatefulSet):
-            for obj in cluster.api.list(kind, namespace=namespace, labels=labels):
-                ready = (obj.status.readyReplicas if obj.status else None) or 0
-                if ready < (obj.spec.replicas or 0):
-                    waiting.append(f"{kind.__name__} {obj.metadata.name} {ready}/{obj.spec.replicas} ready")
+        for doc in workloads(manifest):
+            if doc["kind"] not in kinds:
+                continue
+            obj = cluster.api.get(kinds[doc["kind"]], doc["metadata"]["name"],
+                                  namespace=doc["metadata"].get("namespace", namespace))
+            ready = (obj.status.readyReplicas if obj.status else None) or 0
+            if ready < (obj.spec.replicas or 0):
+                waiting.append(f"{doc['kind']} {obj.metadata.name} {ready}/{obj.spec.replicas} ready")
         return waiting
 
     last: list[str] = []
@@ -103,17 +214,28 @@ def upgrade_check(cluster: Cluster, scenario: str, release: str, namespace: str,
                   settle: float = 5.0, warmup: float = 3.0, max_seconds: float = 300.0, min_requests: int = 0,
                   disruptions: Sequence[Disruption] = (), installer: Cluster | None = None,
                   upgrade_args: Sequence[str] = (), upgrade_may_fail: bool = False, upgrade_timeout: str = "300s",
-                  log: Callable[[str], None] = print) -> tuple[UpgradeReport, Run]:
-    """`installer` installs A (another helm, e.g. helm 3, before `cluster`'s upgrades it); `upgrade_args` go to
+                  load_image: str | None = None, post_fallback: bool = True, log: Callable[[str], None] = print) -> tuple[UpgradeReport, Run]:
+    """`load_image`: the vegeta image for cluster:// targets (default: the one `portico cluster up` loads).
+    `post_fallback`: a target that refuses POSTs gets kept-alive GETs instead of an input error.
+    `installer` installs A (another helm, e.g. helm 3, before `cluster`'s upgrades it); `upgrade_args` go to
     `helm upgrade` (e.g. --rollback-on-failure), and with `upgrade_may_fail` its failure is recorded, not raised."""
+    load_image = load_image or pod_image(load_versions()["VEGETA_VERSION"])
     (installer or cluster).install(release, before.chart, namespace, before.values)
-    labels = {INSTANCE_LABEL: release}
-    wait_at_rest(cluster, namespace, labels)
-    wait_answering(targets)
-    gen = LoadGenerator(targets, rate_per_target=rate, max_seconds=max_seconds)
-    gen.start()
-    watcher = PodWatcher(cluster.api, namespace, labels, gen.t0)
-    watcher.start()
+    manifest = cluster.helm.manifest(release, namespace)
+    labels = pod_labels(manifest, release)
+    wait_at_rest(cluster, namespace, manifest)
+    targets = resolve_targets(cluster, namespace, targets)
+    targets, answer_notes = wait_answering(targets, post_fallback=post_fallback)
+    gen = LoadGenerator(targets, rate_per_target=rate, max_seconds=max_seconds,
+                        in_cluster=PodVegeta(cluster.kubectl.binary, cluster.kubectl.kubeconfig, namespace, load_image,
+                                             Vegeta.pinned()) if any(t.in_cluster for t in targets) else None)
+    gen.start()  # all of it or none: a start that fails stops what it started
+    try:
+        watcher = PodWatcher(cluster.api, namespace, labels, gen.t0)
+        watcher.start()
+    except BaseException:
+        gen.stop()
+        raise
     during = During(cluster, namespace, labels, watcher, list(disruptions), gen.t0)
     upgrade_error = ""
     try:
@@ -144,5 +266,5 @@ def upgrade_check(cluster: Cluster, scenario: str, release: str, namespace: str,
     report.disruptions = happened
     report.disruptions_done = all(d.done_at is not None and not d.error for d in disruptions)
     report.upgrade_error = upgrade_error
-    report.load_notes = list(gen.notes)
+    report.load_notes = answer_notes + list(gen.notes)
     return report, run

@@ -15,6 +15,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+from portico import wait
 from portico.zerodowntime.watch import PodWatcher, is_ready, revision
 
 
@@ -72,15 +73,24 @@ class Scale(Disruption):
     replicas: int = 4
 
     def act(self, cluster, namespace, labels, old, watcher):
+        from lightkube.core.exceptions import ApiError
         from lightkube.models.autoscaling_v1 import ScaleSpec
         from lightkube.resources.apps_v1 import Deployment, StatefulSet
 
         api = cluster.api
+
+        def write(kind, name: str) -> None:
+            scale = api.get(kind.Scale, name, namespace=namespace)
+            scale.spec = ScaleSpec(replicas=self.replicas)
+            api.replace(scale, name, namespace=namespace)
+
         for kind in (Deployment, StatefulSet):
             for obj in api.list(kind, namespace=namespace, labels=labels):
-                scale = api.get(kind.Scale, obj.metadata.name, namespace=namespace)
-                scale.spec = ScaleSpec(replicas=self.replicas)
-                api.replace(scale, obj.metadata.name, namespace=namespace)
+                # Mid-rollout the controller keeps updating the object, so a write carrying the resourceVersion
+                # just read can meet 409 Conflict; like the HPA controller, read again and write again.
+                wait.retry(lambda: write(kind, obj.metadata.name), attempts=5, delay=0.2, on=(ApiError,),
+                           when=lambda exc: exc.status.code == 409,
+                           what=f"writing the scale of {kind.__name__} {obj.metadata.name}")
                 return f"scaled {kind.__name__} {obj.metadata.name} from {obj.spec.replicas} to {self.replicas}"
         raise RuntimeError(f"no Deployment or StatefulSet with labels {labels}")
 

@@ -30,9 +30,9 @@ def plot(report: UpgradeReport, run: Run, path: Path) -> None:
         ax1.plot(xs, counts, label=f"ok from {version}")
     bottom = [0] * seconds
     colours = {"refused": "red", "reset": "darkred", "eof": "orange", "timeout": "purple", "http/proxy": "magenta",
-               "http/app": "brown", "other": "black"}
+               "http/app": "brown", "grpc": "teal", "client": "olive", "other": "black"}
     for key, counts in sorted(bad.items()):
-        ax1.bar(xs, counts, bottom=bottom, color=colours.get(key, "grey"), label=f"failed: {key}", width=1.0,
+        ax1.bar(xs, counts, bottom=bottom, color=colours.get(key, colours.get(key.partition("/")[0], "grey")), label=f"failed: {key}", width=1.0,
                 alpha=0.7)
         bottom = [a + b for a, b in zip(bottom, counts)]
     ax1.set_ylabel("requests / s")

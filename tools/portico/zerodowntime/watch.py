@@ -14,6 +14,24 @@ from dataclasses import dataclass
 from typing import Any
 
 
+INSTANCE_LABEL = "app.kubernetes.io/instance"
+WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
+
+
+def workloads(manifest: list[dict]) -> list[dict]:
+    return [d for d in manifest if d.get("kind") in WORKLOAD_KINDS]
+
+
+def pod_labels(manifest: list[dict], release: str) -> dict[str, str]:
+    """The labels that select the release's pods: the matchLabels all its workloads share, whatever label
+    convention the chart follows; app.kubernetes.io/instance=RELEASE when they share none."""
+    selectors = [((d.get("spec") or {}).get("selector") or {}).get("matchLabels") or {} for d in workloads(manifest)]
+    common = dict(selectors[0]) if selectors else {}
+    for selector in selectors[1:]:
+        common = {k: v for k, v in common.items() if selector.get(k) == v}
+    return common or {INSTANCE_LABEL: release}
+
+
 @dataclass(frozen=True)
 class PodSample:
     t: float

@@ -39,6 +39,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"google.golang.org/grpc"
 )
 
 type reply struct {
@@ -154,6 +156,10 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	var grpcServer *grpc.Server
+	if grpcPort := env("GRPC_PORT", ""); grpcPort != "" {
+		grpcServer = serveGRPCHealth(grpcPort, env("GRPC_STATUS", "SERVING"))
+	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -164,6 +170,12 @@ func main() {
 		if !drain {
 			log.Printf("SIGTERM: exiting without draining")
 			os.Exit(0)
+		}
+		grpcStopped := make(chan struct{})
+		if grpcServer != nil {
+			// GOAWAY on every gRPC connection now: clients open a new one (to a live pod) for their next call,
+			// calls in flight finish.
+			go func() { grpcServer.GracefulStop(); close(grpcStopped) }()
 		}
 		// Keep serving existing connections, each one's next response closing it;
 		// give clients a moment to send it, then stop accepting and let in-flight
@@ -181,10 +193,16 @@ func main() {
 		if err := server.Shutdown(ctx); err != nil {
 			log.Printf("drain: %v", err)
 		}
+		if grpcServer != nil {
+			// The HTTP side may be done long before the gRPC calls a proxy still has in flight on the old
+			// connection (hundreds under load): wait for them, up to the same deadline, then cut the rest.
+			select {
+			case <-grpcStopped:
+			case <-ctx.Done():
+				grpcServer.Stop()
+			}
+		}
 	}()
-	if grpcPort := env("GRPC_PORT", ""); grpcPort != "" {
-		go serveGRPCHealth(grpcPort, env("GRPC_STATUS", "SERVING"))
-	}
 	log.Printf("testapp %s (%s) listening on :%s", version, pod, port)
 	// Serve returns when the listener closes; connections already open keep being served until Shutdown.
 	if err := server.Serve(listener); err != nil && !errors.Is(err, http.ErrServerClosed) && !terminating.Load() {

@@ -59,7 +59,9 @@ func grpcHealth(addr string) int {
 	return 0
 }
 
-func serveGRPCHealth(port, status string) {
+// serveGRPCHealth serves the standard health service on port; the server it returns is for the drain
+// (GracefulStop: GOAWAY on every connection, so clients move to another pod, then in-flight calls finish).
+func serveGRPCHealth(port, status string) *grpc.Server {
 	lis, err := net.Listen("tcp", ":"+port)
 	if err != nil {
 		log.Fatalf("grpc: %v", err)
@@ -69,9 +71,12 @@ func serveGRPCHealth(port, status string) {
 	h.SetServingStatus("", healthpb.HealthCheckResponse_ServingStatus(healthpb.HealthCheckResponse_ServingStatus_value[status]))
 	healthpb.RegisterHealthServer(server, h)
 	log.Printf("grpc health on :%s reports %s", port, status)
-	if err := server.Serve(lis); err != nil {
-		log.Printf("grpc: %v", err)
-	}
+	go func() {
+		if err := server.Serve(lis); err != nil {
+			log.Printf("grpc: %v", err)
+		}
+	}()
+	return server
 }
 
 func serveTCP(port string) {
