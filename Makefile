@@ -57,7 +57,7 @@ test: setup ## all tests, cluster tests included
 # SOAK_RUNS=10: each zero-downtime control, the safe defaults and the drains, repeated (about 10 min a round); not in CI.
 soak: setup ## the zero-downtime detection table (docs/zero-downtime.md), each scenario SOAK_RUNS times
 	$(PY) -m portico.cli cluster up
-	$(PY) -m tests.cluster.soak --runs $(or $(SOAK_RUNS),10)
+	$(PY) -m tests.cluster.soak --runs $(or $(SOAK_RUNS),10) $(SOAK_ARGS)
 
 test-fast: setup ## tests that need no cluster and no local API server
 	$(PY) -m pytest -m "not cluster and not apiserver" $(PYTEST_ARGS)
@@ -72,6 +72,7 @@ bench: setup ## throughput benchmarks (results in benchmarks/results, summary in
 	$(PY) benchmarks/bench_charts.py --json benchmarks/results/charts.json
 	$(PY) benchmarks/bench_memory.py --json benchmarks/results/memory.json
 	$(PY) benchmarks/bench_load.py --json benchmarks/results/load.json
+	$(PY) benchmarks/bench_gobuild.py --json benchmarks/results/gobuild.json
 
 docs: setup ## regenerate the chart README (values.yaml comments, the rejection table of tests/chart/rejections.py)
 	$(PY) -m tests.chart.rejections

@@ -1,6 +1,7 @@
-"""Node drains on a multi-node kind cluster (one control plane, two workers, pod routes between nodes):
-a node drained mid-rollout drops nothing with the chart's defaults, and a PodDisruptionBudget that lets
-every pod go is caught (cluster marker). The cluster is created for this module and deleted after it."""
+"""The multi-node kind cluster (one control plane, two workers, pod routes between nodes): a node drained
+mid-rollout drops nothing with the chart's defaults, a PodDisruptionBudget that lets every pod go is caught,
+and so is each single-fault control of test_upgrade, with the pods spread over the workers and the load
+crossing nodes (cluster marker). The cluster is made on first use and deleted after the last test that needs it (conftest)."""
 
 from __future__ import annotations
 
@@ -8,26 +9,20 @@ import pytest
 
 from portico.cluster import multinode
 from portico.zerodowntime import disruptions, verdict
-from portico.zerodowntime.load import Target
-from tests.cluster.test_upgrade import BASE, DEFAULTS, SLOW_START, assert_zero_downtime, check, merge, \
-    run_scenario, version
+from tests.cluster import test_upgrade as up
+from tests.cluster.multi import MIN_REQUESTS, control_load, load, step
+from tests.cluster.test_upgrade import BASE, SLOW_START, assert_zero_downtime, merge, run_scenario, version
 
 pytestmark = pytest.mark.cluster
 
-NODE_PORT = 30002
 TESTAPP = f"{BASE['image']['repository']}:{BASE['image']['tag']}"
-MIN_REQUESTS = 20000  # one target (the NodePort) at 500 req/s: 40 s or more of load
-# Only the NodePort: the multi-node cluster has no ingress controller or gateway.
-ON_MULTINODE = merge(BASE, {"expose": {"via": []}})
 # The control's app needs longer to start (15 s) than the preStop delay covers (10 s).
 SLOWER_START = merge(SLOW_START, {"env": {"STARTUP_DELAY": "15s"}})
 
 
-@pytest.fixture(scope="module")
-def cluster():
-    found = multinode.up()
-    yield found
-    multinode.down()
+@pytest.fixture
+def cluster(multi_cluster):
+    return multi_cluster
 
 
 @pytest.fixture(scope="module")
@@ -35,16 +30,6 @@ def out_dir():
     from tests.conftest import REPO
 
     return REPO / "out" / "upgrade-check"
-
-
-def load() -> list[Target]:
-    return [Target("nodeport", f"http://127.0.0.1:{multinode.host_port(NODE_PORT)}/")]
-
-
-def step(label: str, *layers: dict) -> check.Step:
-    from tests.conftest import CHART
-
-    return check.Step(CHART, (ON_MULTINODE, DEFAULTS, *layers), label)
 
 
 def uncordon_all(cluster) -> None:
@@ -114,3 +99,18 @@ def _uncordon(cluster, node: str) -> disruptions.Disruption:
             return f"uncordoned {node}"
 
     return Uncordon(name="uncordon", when="start")
+
+
+def test_safe_defaults_on_several_nodes_drop_nothing(cluster, out_dir):
+    """The controls' baseline: the same app and values without the fault pass."""
+    report = up.run_control(cluster, "multi-safe-defaults", (SLOW_START,), out_dir, make_step=step,
+                            load_targets=control_load(), min_requests=MIN_REQUESTS)
+    assert_zero_downtime(report, MIN_REQUESTS)
+
+
+@pytest.mark.parametrize("fault", up.SINGLE_FAULTS)
+def test_single_fault_is_caught_on_several_nodes(cluster, out_dir, fault):
+    report = up.run_control(cluster, f"multi-{fault}", (SLOW_START, up.SINGLE_FAULTS[fault]), out_dir,
+                            make_step=step, load_targets=control_load(), min_requests=MIN_REQUESTS)
+    assert report.failed > 0, f"{fault}: the check missed a single fault\n{verdict.render_text(report)}"
+    assert not report.passed
