@@ -45,11 +45,22 @@ _TRAEFIK_EXT_STUB = {
                "// RouterIng is an empty extension point.\ntype RouterIng struct{}\n\n"
                "// ToRouter converts a RouterIng.\nfunc (r RouterIng) ToRouter() Router { return Router{} }\n"),
 }
+# lego's registry of ACME DNS-01 providers, which Traefik's certificate resolvers look up by name, without the
+# providers: some two hundred DNS hosting SDKs (Huawei, Tencent, Azure, OCI, ...), about half of Traefik's
+# compile. The local cluster never asks an ACME server for a certificate.
+_LEGO_DNS_PROVIDERS = (
+    "// Portico: lego's DNS provider registry without the providers (Traefik on a local cluster does no ACME).\n\n"
+    "package dns\n\nimport (\n\t\"fmt\"\n\n\t\"github.com/go-acme/lego/v4/challenge\"\n)\n\n"
+    "// NewDNSChallengeProviderByName refuses every provider: none is built in.\n"
+    "func NewDNSChallengeProviderByName(name string) (challenge.Provider, error) {\n"
+    "\treturn nil, fmt.Errorf(\"DNS challenge provider %q: not built into this Traefik (portico's local cluster)\", "
+    "name)\n}\n")
 TRAEFIK = gobuild.Component(
     name="traefik", module="github.com/traefik/traefik/v3", version_key="TRAEFIK_VERSION",
     packages={"traefik": "github.com/traefik/traefik/v3/cmd/traefik"},
     ldflags=lambda v: f"-s -w -X github.com/traefik/traefik/v3/pkg/version.Version={v}",
     stubs={"github.com/traefik/traefik/dynamic/ext": _TRAEFIK_EXT_STUB},
+    patches={"github.com/go-acme/lego/v4": {"providers/dns/zz_gen_dns_providers.go": _LEGO_DNS_PROVIDERS}},
 )
 METALLB = gobuild.Component(
     name="metallb", module="go.universe.tf/metallb", version_key="METALLB_VERSION",
@@ -80,13 +91,16 @@ def testapp_images(log: Callable[[str], None]) -> list[str]:
 
 
 def traefik_image(versions: dict[str, str], log: Callable[[str], None]) -> str:
-    tag = f"portico.local/traefik:{versions['TRAEFIK_VERSION']}"
+    """portico.local/traefik:VERSION, rebuilt when its build recipe changes (a second tag names the recipe)."""
+    version = versions["TRAEFIK_VERSION"]
+    tag = f"portico.local/traefik:{version}"
     docker = Docker()
-    if not docker.image_exists(tag):
+    if not docker.image_exists(f"{tag}-{TRAEFIK.recipe(version)}"):
         out = gobuild.build(TRAEFIK, versions, log)
         docker.import_files(tag, [FileEntry("/traefik", out / "traefik"),
                                   FileEntry("/etc/ssl/certs/.keep", data=b"", mode=0o644)],
                             entrypoint=["/traefik"], user="65532:65532")
+        docker.run("tag", tag, f"{tag}-{TRAEFIK.recipe(version)}")
         log(f"image        {tag}")
     return tag
 
@@ -124,7 +138,9 @@ def _wait_rollout(namespace: str, target: str, timeout: int = 180) -> None:
         raise ToolError(f"{target} in {namespace} did not become ready: {str(done.stderr).strip()}\n{pods}")
 
 
-def traefik_manifests(image: str) -> str:
+def traefik_manifests(image: str, recipe: str = "") -> str:
+    """`recipe` (the image's build recipe) goes on the pod template: a rebuilt image rolls the pod, whose tag
+    stays the same."""
     ns = GATEWAY_NAMESPACE
     rules = [
         {"apiGroups": [""], "resources": ["services", "endpoints", "secrets", "nodes", "namespaces", "configmaps"],
@@ -158,7 +174,8 @@ def traefik_manifests(image: str) -> str:
         {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "traefik", "namespace": ns},
          # Recreate: the new pod needs the old one's hostPorts, so a surge pod would wait for ever.
          "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "traefik"}}, "strategy": {"type": "Recreate"},
-                  "template": {"metadata": {"labels": {"app": "traefik"}}, "spec": {
+                  "template": {"metadata": {"labels": {"app": "traefik"},
+                                            "annotations": {"portico.dev/image-recipe": recipe}}, "spec": {
                       "serviceAccountName": "traefik",
                       "containers": [{
                           "name": "traefik", "image": image, "imagePullPolicy": "Never", "args": args,
@@ -230,7 +247,7 @@ def install(log: Callable[[str], None] = print) -> None:
         kind.load_image(image)
     kubectl = kind.cluster().kubectl
     kubectl.apply(gateway_api_crds(versions), server_side=True)
-    kubectl.apply(traefik_manifests(images[len(TESTAPP_VERSIONS)]))
+    kubectl.apply(traefik_manifests(images[len(TESTAPP_VERSIONS)], TRAEFIK.recipe(versions["TRAEFIK_VERSION"])))
     _wait_rollout(GATEWAY_NAMESPACE, "deployment/traefik")
     log(f"traefik      IngressClass traefik, Gateway {GATEWAY_NAMESPACE}/{GATEWAY_NAME} on {kind.ENDPOINTS.http}")
     install_metallb(versions, log)

@@ -34,10 +34,17 @@ class Component:
     ldflags: Callable[[str], str] = lambda v: "-s -w"
     # Nested modules that are never published: module path -> {file name: content}.
     stubs: dict[str, dict[str, str]] = field(default_factory=dict)
+    # Published modules built with files of theirs replaced: module path -> {path in the module: content}. The
+    # module (this component's, or a dependency at the version this component's go.mod requires) is copied out
+    # of the module cache, patched and replaced. What a local cluster never runs is left out this way (Traefik's
+    # ACME DNS providers, CoreDNS's cloud plugins): their SDKs were most of those components' compile time.
+    patches: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def recipe(self, version: str) -> str:
-        text = json.dumps([self.module, version, self.packages, self.cgo, self.tags, self.ldflags(version),
-                           self.stubs], sort_keys=True)
+        parts = [self.module, version, self.packages, self.cgo, self.tags, self.ldflags(version), self.stubs]
+        if self.patches:  # only then: the recipes of the components without patches stay what they were
+            parts.append(self.patches)
+        text = json.dumps(parts, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:10]
 
 
@@ -77,6 +84,8 @@ def build(component: Component, versions: dict[str, str], log: Callable[[str], N
                 for name, content in files.items():
                     (stub / name).write_text(content)
                 local[module] = str(stub)
+            for module, files in component.patches.items():
+                local[module] = str(_patched(component, version, module, files, Path(tmp) / "patched"))
             wrapper = Path(tmp) / "wrapper"
             gomod.write_wrapper_module(wrapper, component.module, version,
                                        packages=list(component.packages.values()), local=local)
@@ -95,6 +104,23 @@ def build(component: Component, versions: dict[str, str], log: Callable[[str], N
     partial.replace(out)
     log(f"{component.name:<12} {version:<9} built ({time.monotonic() - started:.0f}s)")
     return out
+
+
+def _patched(component: Component, version: str, module: str, files: dict[str, str], work: Path) -> Path:
+    """A writable copy of `module` with `files` written over its own; each must exist there already (a
+    patch for a file the pinned version no longer has would otherwise build something else, quietly)."""
+    if module != component.module:
+        gomod_text = (gomod.module_dir(component.module, version) / "go.mod").read_text()
+        required = gomod.required_version(gomod_text, module)
+        if required is None:
+            raise ToolError(f"{component.name} {version} does not require {module}: its patch is stale")
+        version = required
+    fork = gomod.writable_copy(module, version, work / module.replace("/", "_"))
+    for name, content in files.items():
+        if not (fork / name).is_file():
+            raise ToolError(f"{module}@{version} has no {name} to patch: the patch is stale")
+        (fork / name).write_text(content)
+    return fork
 
 
 def _build_steps(packages: dict[str, str], out: Path) -> list[tuple[str, list[str]]]:
@@ -148,9 +174,23 @@ ETCD = Component(
     name="etcd", module="go.etcd.io/etcd/server/v3", version_key="ETCD_VERSION",
     packages={"etcd": "go.etcd.io/etcd/server/v3"},
 )
+# CoreDNS's plugins, as its core/plugin/zplugin.go lists them, but for those that bring a cloud SDK or a tracer
+# (azure, clouddns, route53, etcd, geoip, trace): a kind cluster's Corefile (kubeadm's) uses none of them, and
+# they were most of CoreDNS's compile. Leaving plugins out of the list is CoreDNS's own way (plugin.cfg).
+COREDNS_PLUGINS = (
+    "acl", "any", "auto", "autopath", "bind", "bufsize", "cache", "cancel", "chaos", "debug", "dns64", "dnssec",
+    "dnstap", "erratic", "errors", "file", "forward", "grpc", "header", "health", "hosts", "k8s_external",
+    "kubernetes", "loadbalance", "local", "log", "loop", "metadata", "metrics", "minimal", "multisocket", "nsid",
+    "pprof", "ready", "reload", "rewrite", "root", "secondary", "sign", "template", "timeouts", "tls", "transfer",
+    "tsig", "view", "whoami")
+_COREDNS_ZPLUGIN = ("// Portico: CoreDNS's generated plugin list without the plugins that bring cloud SDKs or tracers.\n\n"
+                    "package plugin\n\nimport (\n\t_ \"github.com/coredns/caddy/onevent\"\n"
+                    + "".join(f"\t_ \"github.com/coredns/coredns/plugin/{name}\"\n" for name in COREDNS_PLUGINS)
+                    + ")\n")
 COREDNS = Component(
     name="coredns", module="github.com/coredns/coredns", version_key="COREDNS_VERSION",
     packages={"coredns": "github.com/coredns/coredns"},
+    patches={"github.com/coredns/coredns": {"core/plugin/zplugin.go": _COREDNS_ZPLUGIN}},
 )
 
 def kube_apiserver_component(version_key: str) -> Component:

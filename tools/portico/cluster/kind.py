@@ -102,6 +102,14 @@ def node_running() -> bool:
     return done.ok and bytes(done.stdout).strip() == b"true"
 
 
+def node_image() -> str | None:
+    """The image the cluster's node runs (None when there is no node)."""
+    done = Docker().run("inspect", "-f", "{{.Config.Image}}", f"{CLUSTER}-control-plane", check=False)
+    if not done.ok:
+        return None
+    return bytes(done.stdout).decode().strip() or None
+
+
 def dead_ports(path: Path = PROC_NET_TCP) -> list[int]:
     """Published ports whose Docker port proxy is gone. The proxy stops for good when an accept fails (out of
     descriptors under a connection storm), and only a new node container brings it back. Docker without its

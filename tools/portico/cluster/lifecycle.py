@@ -19,6 +19,9 @@ from portico.toolchain.pins import load_versions
 def up(image: str | None = None, log: Callable[[str], None] = print) -> kind.Endpoints:
     Docker().require_daemon()
     started = time.monotonic()
+    # The image it must run: named, or the offline image of the current pins and build recipes (its tag says
+    # which, so this builds nothing).
+    wanted = image or os.environ.get("PORTICO_NODE_IMAGE") or nodeimage.node_image_tag(load_versions())
     if kind.exists() and not kind.node_running():
         log(f"cluster      {kind.CLUSTER} exists but its node is stopped (Docker restarted?): recreating")
         kind.delete()
@@ -26,11 +29,15 @@ def up(image: str | None = None, log: Callable[[str], None] = print) -> kind.End
         log(f"cluster      {kind.CLUSTER}: nothing listens on 127.0.0.1:{', '.join(map(str, dead))} any more "
             "(Docker's port proxy stopped): recreating")
         kind.delete()
+    elif kind.exists() and (running := kind.node_image()) != wanted:
+        log(f"cluster      {kind.CLUSTER} runs {running}, not {wanted} (pins or the node's build changed): "
+            "recreating")
+        kind.delete()
     if kind.exists():
         kind.export_kubeconfig()
         log(f"cluster      {kind.CLUSTER} already up")
     else:
-        chosen = image or os.environ.get("PORTICO_NODE_IMAGE") or nodeimage.build(log)
+        chosen = wanted if image or os.environ.get("PORTICO_NODE_IMAGE") else nodeimage.build(log)
         kind.create(chosen, load_versions()["KUBERNETES_VERSION"])
         log(f"cluster      {kind.CLUSTER} created ({time.monotonic() - started:.0f}s)")
     kind.cluster().wait_nodes_ready()

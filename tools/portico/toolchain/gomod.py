@@ -60,6 +60,14 @@ def module_dir(module: str, version: str, *, expected_sum: str | None = None) ->
     return Path(info["Dir"])
 
 
+def writable_copy(module: str, version: str, dest: Path) -> Path:
+    """module@version copied out of the module cache (read-only there) to dest, writable: a fork to patch."""
+    shutil.copytree(module_dir(module, version), dest)
+    for path in dest.rglob("*"):
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    return dest
+
+
 def binary_name(package: str) -> str:
     """What `go install` names a package's binary: its last element, skipping a major-version suffix (/v12)."""
     parts = package.split("/")
@@ -98,6 +106,12 @@ def parse_requires(gomod: str) -> list[str]:
     return out
 
 
+def required_version(gomod: str, module: str) -> str | None:
+    """The version a go.mod requires of `module`, or None."""
+    match = re.search(rf"^\s*(?:require\s+)?{re.escape(module)}\s+(v\S+)", gomod, re.MULTILINE)
+    return match.group(1) if match else None
+
+
 def parse_replaces(gomod: str) -> list[tuple[str, str]]:
     """Replace directives of a go.mod, as (old, new) with versions kept on `new`."""
     replaces: list[tuple[str, str]] = []
@@ -129,8 +143,8 @@ def write_wrapper_module(path: Path, module: str, version: str, packages: list[s
 
     Local-path replaces (k8s.io/kubernetes' ./staging/src/..., etcd's ../api)
     point at the published module instead, or at a directory given in `local`
-    (module path -> directory) for nested modules that are never published;
-    remote replaces are copied verbatim.
+    (module path -> directory: nested modules that are never published, patched
+    forks of published ones); remote replaces are copied verbatim.
     """
     info = go().mod_download(module, version)
     gomod = Path(info["GoMod"]).read_text()
@@ -147,6 +161,8 @@ def write_wrapper_module(path: Path, module: str, version: str, packages: list[s
                 continue  # a guard such as etcd's `=> ./FORBIDDEN_DEPENDENCY`: nothing needs it
             new = f"{old} {published_version(module, version)}"
         lines.append(f"replace {old} => {new}")
+    replaced = {old for old, _ in parse_replaces(gomod)}
+    lines += [f"replace {old} => {new}" for old, new in sorted(local.items()) if old not in replaced]
     (path / "go.mod").write_text("\n".join(lines) + "\n")
     imports = "".join(f"\t_ \"{pkg}\"\n" for pkg in packages)
     (path / "tools.go").write_text(f"//go:build tools\n\npackage tools\n\nimport (\n{imports})\n")

@@ -113,11 +113,7 @@ def patched_helm(src: Path, work: Path) -> Path:
     match = re.search(r"^\s*helm\.sh/helm/v4 (v\S+)", gomod_text, re.MULTILINE)
     if not match:
         raise ToolchainError(f"{src / 'go.mod'} does not require helm.sh/helm/v4")
-    upstream = gomod.module_dir("helm.sh/helm/v4", match.group(1))
-    fork = work / "helm"
-    shutil.copytree(upstream, fork)
-    for path in fork.rglob("*"):
-        path.chmod(0o755 if path.is_dir() else 0o644)
+    fork = gomod.writable_copy("helm.sh/helm/v4", match.group(1), work / "helm")
     for line in (src / "overlay" / "SOURCES").read_text().splitlines():
         if not line.strip() or line.startswith("#"):
             continue
