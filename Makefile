@@ -49,10 +49,20 @@ release: check ## package, sign, push and verify the chart (docs/releasing.md)
 	  $(if $(SIGN_KEY),--sign-key "$(SIGN_KEY)" --keyring $(KEYRING)) $(if $(COSIGN_KEY),--cosign-key $(COSIGN_KEY))
 
 # The cluster comes up before pytest so its build (about 25 minutes cold) prints
-# a line per component instead of hiding inside the first cluster test.
+# a line per component instead of hiding inside the first cluster test. Then two
+# pytest runs: everything but the zero-downtime tests as two streams side by side
+# (pytest-xdist: the cluster tests, which mostly wait on the cluster, beside the
+# local ones; tests/conftest.py), then the zero-downtime tests with the machine to
+# themselves. Both always run; exit 5 (nothing collected) is fine for one of them
+# when PYTEST_ARGS narrows the tests, not for both.
 test: setup ## all tests, cluster tests included
 	$(PY) -m portico.cli cluster up
-	$(PY) -m pytest $(PYTEST_ARGS)
+	@rc1=0; rc2=0; \
+	$(PY) -m pytest -n 2 --dist loadgroup -m "not zero_downtime" $(PYTEST_ARGS) || rc1=$$?; \
+	$(PY) -m pytest -m zero_downtime $(PYTEST_ARGS) || rc2=$$?; \
+	echo "make test: pytest exited $$rc1 (all but the zero-downtime tests) and $$rc2 (the zero-downtime tests)"; \
+	for rc in $$rc1 $$rc2; do if [[ $$rc != 0 && $$rc != 5 ]]; then exit $$rc; fi; done; \
+	if [[ $$rc1 == 5 && $$rc2 == 5 ]]; then exit 5; fi
 
 # SOAK_RUNS=10: each zero-downtime control, the safe defaults and the drains, repeated (about 10 min a round); not in CI.
 soak: setup ## the zero-downtime detection table (docs/zero-downtime.md), each scenario SOAK_RUNS times
@@ -73,6 +83,7 @@ bench: setup ## throughput benchmarks (results in benchmarks/results, summary in
 	$(PY) benchmarks/bench_memory.py --json benchmarks/results/memory.json
 	$(PY) benchmarks/bench_load.py --json benchmarks/results/load.json
 	$(PY) benchmarks/bench_gobuild.py --json benchmarks/results/gobuild.json
+	$(PY) benchmarks/bench_pruned_build.py --json benchmarks/results/pruned_build.json
 
 docs: setup ## regenerate the chart README (values.yaml comments, the rejection table of tests/chart/rejections.py)
 	$(PY) -m tests.chart.rejections

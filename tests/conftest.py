@@ -21,3 +21,14 @@ def repo() -> Path:
 @pytest.fixture(scope="session")
 def fixtures() -> Path:
     return FIXTURES
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+def pytest_collection_modifyitems(config, items):
+    """Two streams under `pytest -n 2 --dist loadgroup` (the first half of `make test`): the tests that use the
+    local cluster, one after the other (they share its NodePorts and its Traefik), beside the tests that need
+    only this machine, one after the other. The cluster tests mostly wait on the cluster with the CPU idle, so
+    the others fit in beside them. The zero-downtime tests, which count every failed request under load, run
+    after both with the machine to themselves (the `zero_downtime` marker, the second half of `make test`)."""
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group("cluster" if item.get_closest_marker("cluster") else "local"))

@@ -93,6 +93,7 @@ def upgrade(tmp_path, name: str, *layers: dict, keepalive: str = "auto") -> tupl
     return proc.returncode, json.loads(report.read_text())["cases"][0]["properties"]
 
 
+@pytest.mark.zero_downtime
 def test_a_stock_web_server_upgrades_without_a_failed_request(images, tmp_path):
     code, report = upgrade(tmp_path, "stock-web")
     assert code == 0 and report["failed"] == 0, report["failure_classes"]
@@ -100,6 +101,7 @@ def test_a_stock_web_server_upgrades_without_a_failed_request(images, tmp_path):
     assert report["requests"] >= 20000  # 3 x 500 req/s through a short rollout and its settle time
 
 
+@pytest.mark.zero_downtime
 def test_the_same_chart_on_its_own_rollout_defaults_drops_requests(images, tmp_path):
     """Negative control: no readiness probe and no preStop, and nginx stops listening at once."""
     code, report = upgrade(tmp_path, "stock-web-defaults", CHART_DEFAULTS)

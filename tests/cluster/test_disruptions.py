@@ -13,7 +13,7 @@ from portico.zerodowntime import check, disruptions, verdict
 from tests.cluster.multi import MIN_REQUESTS, load, step
 from tests.cluster.test_upgrade import SLOW_START, assert_zero_downtime, run_scenario, version
 
-pytestmark = pytest.mark.cluster
+pytestmark = [pytest.mark.cluster, pytest.mark.zero_downtime]
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from tests.cluster import test_upgrade as up
 from tests.cluster.multi import MIN_REQUESTS, control_load, load, step
 from tests.cluster.test_upgrade import BASE, SLOW_START, assert_zero_downtime, merge, run_scenario, version
 
-pytestmark = pytest.mark.cluster
+pytestmark = [pytest.mark.cluster, pytest.mark.zero_downtime]
 
 TESTAPP = f"{BASE['image']['repository']}:{BASE['image']['tag']}"
 # The control's app needs longer to start (15 s) than the preStop delay covers (10 s).

@@ -33,7 +33,7 @@ from portico.zerodowntime.plot import plot
 from tests.cluster.test_cluster import APP, merge
 from tests.conftest import CHART, REPO
 
-pytestmark = pytest.mark.cluster
+pytestmark = [pytest.mark.cluster, pytest.mark.zero_downtime]
 
 NODE_PORT = 30002
 # One host per front door: the Ingress and the HTTPRoute are routers on Traefik's one entrypoint, and with the
