@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from portico import wait
 from portico.cluster import kind, lifecycle, multinode
 
 
@@ -34,3 +35,38 @@ def pytest_runtest_teardown(item, nextitem):
     if _multi and (nextitem is None or "multi_cluster" not in nextitem.fixturenames):
         _multi.clear()
         multinode.down()
+
+
+_quiet: list[bool] = []
+SYSTEM_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease", "local-path-storage", "metallb-system",
+                     "traefik")
+
+
+def terminating(cluster) -> list[str]:
+    """Namespaces being deleted and pods stopping outside the cluster's own namespaces."""
+    from lightkube.resources.core_v1 import Namespace, Pod
+
+    found = [f"namespace {ns.metadata.name}" for ns in cluster.api.list(Namespace)
+             if ns.status and ns.status.phase == "Terminating"]
+    found += [f"pod {p.metadata.namespace}/{p.metadata.name}" for p in cluster.api.list(Pod, namespace="*")
+              if p.metadata.deletionTimestamp and p.metadata.namespace not in SYSTEM_NAMESPACES]
+    return found
+
+
+@pytest.fixture(autouse=True)
+def quiet_before_zero_downtime(request):
+    """The first zero-downtime test waits until what the tests before it left stopping has stopped (make test
+    runs them right after the other cluster tests, whose namespaces go without waiting): pods finishing their
+    preStop sleeps and namespaces being emptied take the node's CPU from the rollout under load. Once a run."""
+    if not request.node.get_closest_marker("zero_downtime") or _quiet or not kind.exists():
+        return
+    _quiet.append(True)
+    cluster = kind.cluster()
+    last: list[str] = []
+
+    def quiet() -> bool:
+        last[:] = terminating(cluster)
+        return not last
+
+    wait.until(quiet, timeout=240, interval=2, what="the cluster is still stopping what earlier tests left",
+               detail=lambda: ", ".join(last[:10]))

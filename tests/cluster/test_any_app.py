@@ -84,9 +84,10 @@ def upgrade(tmp_path, name: str, *layers: dict, keepalive: str = "auto") -> tupl
     proc = portico("upgrade-check", CHART, "--release", name, "--namespace", name, "-f", VALUES, *files,
                    "--to-values", to, "--scenario", name, "--from-label", stock_web.TAGS[0],
                    "--to-label", stock_web.TAGS[1], "--keepalive-method", keepalive,
+                   # Two targets, as the other upgrade scenarios on this cluster (test_upgrade.TWO_TARGETS); the
+                   # chart's HTTPRoute is reached by the smoke test above; test_upgrade loads an HTTPRoute.
                    "--target", f"nodeport=http://127.0.0.1:{NODE_PORT}/",
                    "--target", f"ingress={kind.ENDPOINTS.http}/@{INGRESS_HOST}",
-                   "--target", f"httproute={kind.ENDPOINTS.http}/@{ROUTE_HOST}",
                    "--json", report, "--plot", out / f"{name}.png", timeout=900)
     kind.cluster().helm.uninstall(name, name, wait=False, missing_ok=True)
     kind.cluster().kubectl.delete_namespace(name)
@@ -98,7 +99,7 @@ def test_a_stock_web_server_upgrades_without_a_failed_request(images, tmp_path):
     code, report = upgrade(tmp_path, "stock-web")
     assert code == 0 and report["failed"] == 0, report["failure_classes"]
     assert report["switch_judged_by"] == "cluster" and report["switch_completed"]
-    assert report["requests"] >= 20000  # 3 x 500 req/s through a short rollout and its settle time
+    assert report["requests"] >= 15000  # 2 x 500 req/s through a short rollout and its settle time
 
 
 @pytest.mark.zero_downtime

@@ -3,13 +3,12 @@
 The single-fault controls are defined here (SINGLE_FAULTS, run_control) and run on the multi-node cluster
 (tests/cluster/test_node_drain.py); `make soak` repeats them on this one-node cluster.
 
-Each scenario keeps 500 req/s, open loop (vegeta), on each of three exposures
-(NodePort, Ingress, HTTPRoute), POSTs on kept-alive connections and GETs on
-fresh ones (half each, as far as the local ports hold: docs/zero-downtime.md),
-through the rollout and a settle time, with at least 10,000 requests a target.
-The scenarios that bring their own target (a ClusterIP loaded from a pod, gRPC)
-keep the NodePort beside it and leave Traefik's two to the others, and the
-LoadBalancer takes the NodePort's place: four targets saturate two cores.
+Each scenario keeps 500 req/s, open loop (vegeta), on each of two exposures,
+POSTs on kept-alive connections and GETs on fresh ones (half each, as far as the
+local ports hold: docs/zero-downtime.md), through the rollout and a settle time,
+with at least 10,000 requests a target: the NodePort beside the Ingress, the
+HTTPRoute, a ClusterIP loaded from a pod or gRPC through a GRPCRoute, and the
+LoadBalancer beside the HTTPRoute (TWO_TARGETS says why not more at once).
 Every scenario but the image change is a config-only change (the
 VERSION variable), so none tests that alone; the single-fault controls replace
 the first version's control that combined three faults. `make soak` repeats the
@@ -77,6 +76,11 @@ SINGLE_FAULTS = {
 SLOW_TARGET_RATE = 50
 RATE = 500
 MIN_REQUESTS = 30000
+# Two targets a scenario on this cluster (each exposure under load in one of them): three at 500 req/s
+# (1,500 req/s with half the connections fresh) kept the two cores so close to saturated that a pod start or
+# exit now and then stalled everything for seconds (timeouts, readiness probes missed): the machine's
+# failure, not the rollout's.
+TWO_TARGETS = 20000
 
 
 @pytest.fixture(scope="module")
@@ -91,6 +95,10 @@ def targets() -> list[Target]:
     return [Target("nodeport", f"http://127.0.0.1:{NODE_PORT}/"),
             Target("ingress", f"{kind.ENDPOINTS.http}/ingress", INGRESS_HOST, keepalive_method="GET"),
             Target("httproute", f"{kind.ENDPOINTS.http}/route", ROUTE_HOST, keepalive_method="GET")]
+
+
+def by_name(name: str) -> Target:
+    return next(t for t in targets() if t.name == name)
 
 
 def control_targets() -> list[Target]:
@@ -156,25 +164,25 @@ def assert_zero_downtime(report: verdict.UpgradeReport, min_requests: int = MIN_
 
 def test_image_change_by_helm3_drops_nothing(cluster, out_dir):
     """An image change under load on the LoadBalancer (MetalLB's address for the Service, resolved after the
-    install) and Traefik's two exposures, installed and upgraded by helm 3 (`--helm helm3`: a client-side
-    three-way merge instead of server-side apply): helm 3 users get the same verdict. The other scenarios use
-    helm 4 and load the NodePort; a fourth target at 500 req/s saturated the two cores and the rollout with
-    them. The Deployment rolls an image change as it rolls any template change."""
+    install) and the HTTPRoute, installed and upgraded by helm 3 (`--helm helm3`: a client-side three-way merge
+    instead of server-side apply): helm 3 users get the same verdict. The other scenarios use helm 4. The
+    Deployment rolls an image change as it rolls any template change."""
     helm3 = Cluster(cluster.kubeconfig, helm_binary="helm3")
     lb = {"service": {"type": "LoadBalancer"}}
     report = run_scenario(helm3, "image-change", step("image 1.0.0", lb, {"image": {"tag": "1.0.0"}}),
                           step("image 2.0.0", lb, {"image": {"tag": "2.0.0"}}), "2.0.0", out_dir,
-                          load_targets=[t for t in targets() if t.name != "nodeport"]
-                          + [Target("loadbalancer", "lb://up-image-change-portico/")])
-    assert_zero_downtime(report)
-    assert {t.name for t in report.targets} == {"ingress", "httproute", "loadbalancer"}
+                          load_targets=[Target("loadbalancer", "lb://up-image-change-portico/"), by_name("httproute")],
+                          min_requests=TWO_TARGETS)
+    assert_zero_downtime(report, TWO_TARGETS)
+    assert {t.name for t in report.targets} == {"httproute", "loadbalancer"}
     assert {"1.0.0", "2.0.0"} <= {v for _, _, v in report.version_timeline}
 
 
 def test_scale_down_drops_nothing(cluster, out_dir):
     report = run_scenario(cluster, "scale-change", step("4 replicas", version("scale"), {"replicaCount": 4}),
-                          step("2 replicas", version("scale"), {"replicaCount": 2}), "scale", out_dir)
-    assert_zero_downtime(report)
+                          step("2 replicas", version("scale"), {"replicaCount": 2}), "scale", out_dir,
+                          load_targets=[by_name("nodeport"), by_name("ingress")], min_requests=TWO_TARGETS)
+    assert_zero_downtime(report, TWO_TARGETS)
     assert max(p.terminating for p in report.pods) >= 1, "the scale-down terminated no pod under load"
 
 
@@ -184,8 +192,9 @@ def test_upgrade_from_the_previous_chart_release(cluster, out_dir):
     previous = upgrade_safety.resolve(f"git:{first[-1]}", CHART, source=str(CHART / "Chart.yaml"))
     report = run_scenario(cluster, "previous-release", step(f"chart {previous.label}", version("previous"),
                                                             chart=previous.path),
-                          step("chart (this commit)", version("current")), "current", out_dir)
-    assert_zero_downtime(report)
+                          step("chart (this commit)", version("current")), "current", out_dir,
+                          load_targets=[by_name("nodeport"), by_name("httproute")], min_requests=TWO_TARGETS)
+    assert_zero_downtime(report, TWO_TARGETS)
 
 
 def test_an_app_that_names_no_pod_or_version_is_judged_by_the_cluster(cluster, out_dir):
