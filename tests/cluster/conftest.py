@@ -27,8 +27,31 @@ def multi_cluster():
     deleted after the last one in a row that does (pytest_runtest_teardown), so the tests after them have the
     machine to themselves."""
     if not _multi:
-        _multi.append(multinode.up())
+        _multi.append(clear_leftovers(multinode.up()))
     return _multi[0]
+
+
+LEFTOVER_PREFIX = "up-"  # the zero-downtime tests' namespaces (tests/cluster/test_upgrade.py: run_scenario)
+
+
+def clear_leftovers(cluster):
+    """What an interrupted run left on a cluster kept between runs: its scenarios' namespaces (each holds the
+    nodePort every scenario pins) and cordoned nodes (a drain stopped before its uncordon). Returns `cluster`."""
+    from lightkube.resources.core_v1 import Namespace, Node
+
+    for ns in cluster.api.list(Namespace):
+        if ns.metadata.name.startswith(LEFTOVER_PREFIX) and not (ns.status and ns.status.phase == "Terminating"):
+            print(f"leftover     namespace {ns.metadata.name}: deleting")
+            cluster.kubectl.delete_namespace(ns.metadata.name)
+    for node in cluster.api.list(Node):
+        if node.spec and node.spec.unschedulable:
+            print(f"leftover     node {node.metadata.name} cordoned: uncordoning")
+            cluster.kubectl.run("uncordon", node.metadata.name)
+    def gone() -> bool:
+        return not [ns for ns in cluster.api.list(Namespace) if ns.metadata.name.startswith(LEFTOVER_PREFIX)]
+
+    wait.until(gone, timeout=240, interval=2, what="namespaces an earlier run left are still being deleted")
+    return cluster
 
 
 def pytest_runtest_teardown(item, nextitem):
@@ -61,7 +84,7 @@ def quiet_before_zero_downtime(request):
     if not request.node.get_closest_marker("zero_downtime") or _quiet or not kind.exists():
         return
     _quiet.append(True)
-    cluster = kind.cluster()
+    cluster = clear_leftovers(kind.cluster())
     last: list[str] = []
 
     def quiet() -> bool:

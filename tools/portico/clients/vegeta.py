@@ -35,6 +35,12 @@ class Attack:
     # POST is never replayed: Go's transport silently resends an idempotent GET whose reused connection broke,
     # which would hide exactly the broken kept-alive connections a zero-downtime check looks for.
     method: str = "GET"
+    # Idle kept-alive connections vegeta keeps per host (-connections; its default is 10,000). Go's pool hands
+    # out the newest idle connection first, so in a deep pool the oldest sit idle for minutes; a draining server
+    # closes those at the end of its drain, and a request sent in the same instant fails (HTTP/1.1's keep-alive
+    # race, RFC 9112 9.3.1: a client may not resend a POST). With one, the pooled connection carries every
+    # request and gets the draining server's "Connection: close"; connections a burst opens close after use.
+    max_idle: int = 1
     # The source address vegeta binds before each connect (vegeta's -laddr): a fresh connection per request
     # leaves one TIME_WAIT socket per request for 60 s, and a bind takes a port free on that address.
     source: str = "0.0.0.0"
@@ -53,7 +59,7 @@ def attack_args(attack: Attack) -> list[str]:
     """`vegeta attack` and its flags for one attack (the target comes on stdin: target_line)."""
     return ["attack", f"-rate={round(attack.rate * 1000)}/1000s", f"-duration={attack.duration:g}s",
             f"-keepalive={str(attack.keepalive).lower()}", f"-timeout={attack.timeout:g}s", "-http2=false",
-            "-max-body=0", f"-max-workers={attack.max_workers}"]
+            "-max-body=0", f"-max-workers={attack.max_workers}", f"-connections={attack.max_idle}"]
 
 
 def target_line(attack: Attack) -> str:
