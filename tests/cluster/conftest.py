@@ -39,18 +39,19 @@ def clear_leftovers(cluster):
     nodePort every scenario pins) and cordoned nodes (a drain stopped before its uncordon). Returns `cluster`."""
     from lightkube.resources.core_v1 import Namespace, Node
 
-    for ns in cluster.api.list(Namespace):
-        if ns.metadata.name.startswith(LEFTOVER_PREFIX) and not (ns.status and ns.status.phase == "Terminating"):
+    def leftovers() -> list:
+        return [ns for ns in cluster.api.list(Namespace) if ns.metadata.name.startswith(LEFTOVER_PREFIX)]
+
+    for ns in leftovers():
+        if not (ns.status and ns.status.phase == "Terminating"):
             print(f"leftover     namespace {ns.metadata.name}: deleting")
             cluster.kubectl.delete_namespace(ns.metadata.name)
     for node in cluster.api.list(Node):
         if node.spec and node.spec.unschedulable:
             print(f"leftover     node {node.metadata.name} cordoned: uncordoning")
             cluster.kubectl.run("uncordon", node.metadata.name)
-    def gone() -> bool:
-        return not [ns for ns in cluster.api.list(Namespace) if ns.metadata.name.startswith(LEFTOVER_PREFIX)]
-
-    wait.until(gone, timeout=240, interval=2, what="namespaces an earlier run left are still being deleted")
+    wait.until(lambda: not leftovers(), timeout=240, interval=2,
+               what="namespaces an earlier run left are still being deleted")
     return cluster
 
 
