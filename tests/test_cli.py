@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
 
 from portico import __version__
 
@@ -60,3 +63,14 @@ def test_kept_alive_requests_are_posts_straight_to_the_pods_and_gets_through_a_p
     assert keepalive_method("auto", _target("np=http://127.0.0.1:30002/")) == "POST"
     assert keepalive_method("auto", _target("in=http://127.0.0.1:18080/@shop.test")) == "GET"
     assert keepalive_method("POST", _target("in=http://127.0.0.1:18080/@shop.test")) == "POST"
+
+
+@pytest.mark.parametrize("rate", ["0", "-5", "fast", "nan"])
+def test_upgrade_check_refuses_a_rate_that_is_no_positive_number(rate, capsys):
+    from portico.cli import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["upgrade-check", str(Path(__file__).parents[1] / "charts" / "portico"), "--release", "r",
+              "--namespace", "n", "--target", "np=http://127.0.0.1:30002/", "--rate", rate])
+    assert exit_.value.code == 2
+    assert f"--rate: expected a number above 0, got '{rate}'" in capsys.readouterr().err

@@ -247,6 +247,16 @@ def keepalive_method(choice: str, target) -> str:
     return "GET" if target.host else "POST"
 
 
+def _positive(raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a number above 0, got {raw!r}")
+    return value
+
+
 def _disruption(raw: str):
     from portico.zerodowntime import disruptions
 
@@ -657,7 +667,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--load-image", help="vegeta image for cluster:// targets (default: portico.local/vegeta:"
                                         "VEGETA_VERSION, which `portico cluster up` builds and loads)")
     p.add_argument("--expect-version", help="the X-Version B answers with; the switch must complete to it")
-    p.add_argument("--rate", type=float, default=500.0,
+    p.add_argument("--rate", type=_positive, default=500.0,
                    help="requests per second per target, open loop (default 500; HTTP: half kept-alive, half fresh; "
                         "gRPC: calls on four HTTP/2 connections)")
     p.add_argument("--keepalive-method", choices=["auto", "POST", "GET"], default="auto",
@@ -675,7 +685,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rollback-on-failure", action="store_true",
                    help="B is expected to fail: helm upgrade --rollback-on-failure (helm 3: --atomic); pass on "
                         "zero failed requests with every answer from A after the rollback")
-    p.add_argument("--upgrade-timeout", type=float, default=300.0,
+    p.add_argument("--upgrade-timeout", type=_positive, default=300.0,
                    help="seconds helm upgrade waits for the rollout (with --rollback-on-failure: until it rolls back)")
     p.add_argument("--scenario", default="upgrade")
     p.add_argument("--from-label", default="A")
