@@ -37,7 +37,11 @@ def published(tmp_path_factory):
     lifecycle.up()
     tmp = tmp_path_factory.mktemp("release")
     key = make_key(tmp / "gnupg", "portico-cluster-test")
-    with LocalRegistry() as registry:
+    # Helm 4 keeps pulled charts and their .prov files in a content cache keyed by the chart's digest: the same
+    # chart signed by an earlier run's key (an unchanged checkout packages the same bytes) would be verified with
+    # that run's signature, "signature made by unknown entity". Each run pulls into a cache of its own.
+    with pytest.MonkeyPatch.context() as env, LocalRegistry() as registry:
+        env.setenv("HELM_CONTENT_CACHE", str(tmp / "helm-content"))
         first = release(CHART, registry, key, tmp / "dist")
         release(chart_copy(tmp, NEXT), registry, key, tmp / "dist")
         yield registry, key, first, tmp
