@@ -29,6 +29,9 @@ def pytest_collection_modifyitems(config, items):
     local cluster, one after the other (they share its NodePorts and its Traefik), beside the tests that need
     only this machine, one after the other. The cluster tests mostly wait on the cluster with the CPU idle, so
     the others fit in beside them. The zero-downtime tests, which count every failed request under load, run
-    after both with the machine to themselves (the `zero_downtime` marker, the second half of `make test`)."""
+    after both with the machine to themselves (the `zero_downtime` marker); those on the multi-node cluster (the
+    `multinode` marker, set here from the fixture) run first, before the one-node cluster exists (Makefile)."""
     for item in items:
         item.add_marker(pytest.mark.xdist_group("cluster" if item.get_closest_marker("cluster") else "local"))
+        if "multi_cluster" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.multinode)

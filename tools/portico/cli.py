@@ -351,9 +351,12 @@ def cmd_cluster(args: argparse.Namespace) -> int:
             kind.load_image(tag)
             print(f"loaded {tag}")
     elif args.action == "build":
-        from portico.cluster import nodeimage
+        from portico.cluster import addons, nodeimage
 
         print(nodeimage.build())
+        addons.testapp_images(print)  # what any cluster made here runs (the multi-node one too)
+        if args.addons:
+            addons.build_images()
     return EXIT_OK
 
 
@@ -701,6 +704,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=["up", "down", "status", "load-image", "build"])
     p.add_argument("images", nargs="*", help="image tags, for load-image")
     p.add_argument("--image", default=None, help="node image to use instead of the offline build (e.g. kindest/node)")
+    p.add_argument("--addons", action="store_true",
+                   help="build: the add-ons' images too (Traefik, MetalLB, vegeta), so `up` builds nothing")
     p.set_defaults(handler=cmd_cluster)
     return parser
 

@@ -239,10 +239,16 @@ def install_metallb(versions: dict[str, str], log: Callable[[str], None]) -> Non
     log(f"metallb      L2 pool {_lb_pool()}")
 
 
+def build_images(log: Callable[[str], None] = print) -> list[str]:
+    """Every image the add-ons run, built where missing; no cluster needed (`portico cluster build --addons`)."""
+    versions = load_versions()
+    return [*testapp_images(log), traefik_image(versions, log), *metallb_images(versions, log),
+            vegeta_image(versions, log)]
+
+
 def install(log: Callable[[str], None] = print) -> None:
     versions = load_versions()
-    images = [*testapp_images(log), traefik_image(versions, log), *metallb_images(versions, log),
-              vegeta_image(versions, log)]
+    images = build_images(log)
     for image in images:
         kind.load_image(image)
     kubectl = kind.cluster().kubectl
