@@ -55,8 +55,8 @@ release: check ## package, sign, push and verify the chart (docs/releasing.md)
 #    in this cgroup against the kind nodes in Docker's, so the nodes and the load generator take the CPU first
 #    (about 10 minutes of builds cold, nothing warm);
 # 3. the one-node cluster, its images built by then;
-# 4. everything but the zero-downtime tests as two streams side by side (pytest-xdist: the cluster tests, which
-#    mostly wait on the cluster, beside the local ones; tests/conftest.py);
+# 4. everything but the zero-downtime tests as three streams side by side (pytest-xdist: the cluster tests,
+#    which mostly wait on the cluster, beside the local ones, beside `ct install`; tests/conftest.py);
 # 5. the zero-downtime tests on the one-node cluster, alone.
 # Every pytest run runs; exit 5 (nothing collected) is fine for some when PYTEST_ARGS narrows the tests, not for all.
 test: setup ## all tests, cluster tests included
@@ -70,7 +70,7 @@ test: setup ## all tests, cluster tests included
 	bgrc=0; wait $$bg || bgrc=$$?; sed 's/^/background   /' out/background-build.log; \
 	if [[ $$bgrc != 0 ]]; then echo "make test: the background build failed (exit $$bgrc)" >&2; exit 2; fi; \
 	$(PY) -m portico.cli cluster up; \
-	$(PY) -m pytest -n 2 --dist loadgroup -m "not zero_downtime" $(PYTEST_ARGS) || rc2=$$?; \
+	$(PY) -m pytest -n 3 --dist loadgroup -m "not zero_downtime" $(PYTEST_ARGS) || rc2=$$?; \
 	$(PY) -m pytest -m "zero_downtime and not multinode" $(PYTEST_ARGS) || rc3=$$?; \
 	echo "make test: pytest exited $$rc1 (zero-downtime, multi-node), $$rc2 (all but the zero-downtime tests)," \
 	  "$$rc3 (zero-downtime, one node)"; \

@@ -25,13 +25,18 @@ def fixtures() -> Path:
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(config, items):
-    """Two streams under `pytest -n 2 --dist loadgroup` (the first half of `make test`): the tests that use the
-    local cluster, one after the other (they share its NodePorts and its Traefik), beside the tests that need
-    only this machine, one after the other. The cluster tests mostly wait on the cluster with the CPU idle, so
-    the others fit in beside them. The zero-downtime tests, which count every failed request under load, run
-    after both with the machine to themselves (the `zero_downtime` marker); those on the multi-node cluster (the
-    `multinode` marker, set here from the fixture) run first, before the one-node cluster exists (Makefile)."""
+    """Streams under `pytest -n 3 --dist loadgroup` (`make test`): the tests that use the local cluster, one
+    after the other (they share its NodePorts and its Traefik), beside the tests that need only this machine, one
+    after the other, beside `ct install` (marker `own_stream`: it pins no NodePort and takes four minutes). The
+    cluster tests mostly wait on the cluster with the CPU idle, so the others fit in beside them. The
+    zero-downtime tests, which count every failed request under load, run apart with the machine to themselves
+    (the `zero_downtime` marker); those on the multi-node cluster (the `multinode` marker, set here from the
+    fixture) run first, before the one-node cluster exists (Makefile)."""
     for item in items:
-        item.add_marker(pytest.mark.xdist_group("cluster" if item.get_closest_marker("cluster") else "local"))
+        if item.get_closest_marker("own_stream"):
+            group = item.nodeid.split("::")[0]
+        else:
+            group = "cluster" if item.get_closest_marker("cluster") else "local"
+        item.add_marker(pytest.mark.xdist_group(group))
         if "multi_cluster" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.multinode)

@@ -14,7 +14,7 @@ from portico.toolchain.locate import tool_path, tools_env
 from portico.cluster import addons, kind, lifecycle
 from tests.conftest import REPO
 
-pytestmark = pytest.mark.cluster
+pytestmark = [pytest.mark.cluster, pytest.mark.own_stream]
 
 OFFLINE_IMAGES = " ".join([
     f"--set=image.repository={addons.TESTAPP_REPO}", "--set=image.tag=1.0.0", "--set=image.pullPolicy=Never",
