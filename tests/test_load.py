@@ -12,30 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from portico.cluster import gobuild
-from portico.paths import data_path
+from portico.cluster import addons
 from portico.net import free_port
-from portico.toolchain import gomod
-from portico.toolchain.stamps import source_digest
 from portico.zerodowntime.load import LoadGenerator, Target, classify, percentile, to_sample
 from portico.zerodowntime.watch import pod_labels
-
-APP_SRC = data_path("testapp")
 
 
 @pytest.fixture(scope="module")
 def app_binary() -> Path:
-    """Built once per source into the tools cache: both xdist workers use this module (one test here is a
-    cluster test) and later runs reuse it. Built as `portico cluster up` builds the same app (-trimpath), so a
-    fresh machine compiles its packages once: each build apart took over a minute there."""
-    out = gobuild.offline_dir() / f"testapp-load-{source_digest(APP_SRC)[:10]}" / "testapp"
-    if not out.exists():
-        out.parent.mkdir(parents=True, exist_ok=True)
-        partial = out.with_name(f"testapp.{os.getpid()}.partial")
-        gomod.go().build(APP_SRC, partial, ldflags="-X main.builtVersion=9.9.9", env=gomod.build_env(),
-                         log=gobuild.log_path("testapp"))
-        partial.replace(out)
-    return out
+    return addons.testapp_binary("9.9.9")
 
 
 def start_app(binary: Path, port: int, **env: str) -> subprocess.Popen:

@@ -354,9 +354,10 @@ def cmd_cluster(args: argparse.Namespace) -> int:
         from portico.cluster import addons, nodeimage
 
         print(nodeimage.build())
-        addons.testapp_images(print)  # what any cluster made here runs (the multi-node one too)
         if args.addons:
             addons.build_images()
+        else:  # the test app's images: any cluster made here runs them (the multi-node one too)
+            addons.testapp_images(print)
     return EXIT_OK
 
 

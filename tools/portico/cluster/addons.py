@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import json
 from pathlib import Path
 from typing import Callable
@@ -68,9 +69,22 @@ METALLB = gobuild.Component(
 )
 
 
-def testapp_images(log: Callable[[str], None]) -> list[str]:
+def testapp_binary(version: str) -> Path:
+    """The test app answering as `version`, built once per source into the tools cache (its images, and the load
+    tests that run it on this machine; -trimpath as every build here, so they share Go's build cache)."""
     src = data_path("testapp")
-    digest = source_digest(src)[:10]
+    out = gobuild.offline_dir() / f"testapp-{version}-{source_digest(src)[:10]}" / "testapp"
+    if not out.exists():
+        out.parent.mkdir(parents=True, exist_ok=True)
+        partial = out.with_name(f"testapp.{os.getpid()}.partial")  # two builds at once each write their own
+        gomod.go().build(src, partial, ldflags=f"-s -w -X main.builtVersion={version}", env=gomod.build_env(),
+                         log=gobuild.log_path("testapp"))
+        partial.replace(out)
+    return out
+
+
+def testapp_images(log: Callable[[str], None]) -> list[str]:
+    digest = source_digest(data_path("testapp"))[:10]
     docker = Docker()
     tags = []
     for version in TESTAPP_VERSIONS:
@@ -79,12 +93,9 @@ def testapp_images(log: Callable[[str], None]) -> list[str]:
         label = f"{tag}-src-{digest}-{IMAGE_FORMAT}"
         if docker.image_exists(label):
             continue
-        out = gobuild.offline_dir() / f"testapp-{version}" / "testapp"
-        out.parent.mkdir(parents=True, exist_ok=True)
-        gomod.go().build(src, out, ldflags=f"-s -w -X main.builtVersion={version}", env=gomod.build_env(),
-                         log=gobuild.log_path("testapp"))
         # A numeric non-root user, so the chart's runAsNonRoot default admits it.
-        docker.import_files(tag, [FileEntry("/testapp", out)], entrypoint=["/testapp"], user="65532:65532")
+        docker.import_files(tag, [FileEntry("/testapp", testapp_binary(version))], entrypoint=["/testapp"],
+                            user="65532:65532")
         docker.run("tag", tag, label)
         log(f"image        {tag}")
     return tags
