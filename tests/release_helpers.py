@@ -40,6 +40,8 @@ def make_key(home: Path, name: str) -> Key:
     key = Key(name, home / "secring.gpg", home / "pubring.gpg")
     gpg("--export-secret-keys", out=key.secring)
     gpg("--export", out=key.pubring)
+    # gpg started an agent for this GNUPGHOME; without this it outlives the test run, one per key.
+    subprocess.run(["gpgconf", "--kill", "gpg-agent"], env=env, capture_output=True, check=False)
     return key
 
 
