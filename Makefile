@@ -49,22 +49,24 @@ release: check ## package, sign, push and verify the chart (docs/releasing.md)
 	  $(if $(SIGN_KEY),--sign-key "$(SIGN_KEY)" --keyring $(KEYRING)) $(if $(COSIGN_KEY),--cosign-key $(COSIGN_KEY))
 
 # The tests in the order that gives a fresh machine's builds the CPU the cluster tests leave idle:
-# 1. the node image and the test app's images, what any cluster made here runs (about 15 minutes cold);
+# 1. the tools but the registry, then the node image and the test app's images, what any cluster made here runs
+#    (about 15 minutes cold);
 # 2. the zero-downtime tests on the multi-node cluster, alone, while what only the one-node cluster and the
-#    release tests need (Traefik, MetalLB, cosign) builds in the background at the lowest CPU priority: nice 19
-#    in this cgroup against the kind nodes in Docker's, so the nodes and the load generator take the CPU first
-#    (about 10 minutes of builds cold, nothing warm);
+#    release tests need (Traefik, MetalLB, the registry, cosign) builds in the background at the lowest CPU
+#    priority: nice 19 in this cgroup against the kind nodes in Docker's, so the nodes and the load generator
+#    take the CPU first (about 15 minutes of builds cold, nothing warm);
 # 3. the one-node cluster, its images built by then;
 # 4. everything but the zero-downtime tests as three streams side by side (pytest-xdist: the cluster tests,
 #    which mostly wait on the cluster, beside the local ones, beside `ct install`; tests/conftest.py);
 # 5. the zero-downtime tests on the one-node cluster, alone.
 # Every pytest run runs; exit 5 (nothing collected) is fine for some when PYTEST_ARGS narrows the tests, not for all.
-test: setup ## all tests, cluster tests included
+test: $(VENV)/.installed ## all tests, cluster tests included
+	$(PY) -m portico.cli setup --skip registry
 	$(PY) -m portico.cli cluster build
 	@mkdir -p out; \
-	{ nice -n 19 $(PY) -m portico.cli cluster build --addons && nice -n 19 $(PY) -m portico.cli setup cosign; } \
+	{ nice -n 19 $(PY) -m portico.cli cluster build --addons && nice -n 19 $(PY) -m portico.cli setup registry cosign; } \
 	  > out/background-build.log 2>&1 & bg=$$!; trap 'pkill -P $$bg 2>/dev/null || true; kill $$bg 2>/dev/null || true' EXIT; \
-	echo "make test: Traefik, MetalLB and cosign build in the background (out/background-build.log)"; \
+	echo "make test: Traefik, MetalLB, the registry and cosign build in the background (out/background-build.log)"; \
 	rc1=0; rc2=0; rc3=0; \
 	$(PY) -m pytest -m "zero_downtime and multinode" $(PYTEST_ARGS) || rc1=$$?; \
 	bgrc=0; wait $$bg || bgrc=$$?; sed 's/^/background   /' out/background-build.log; \

@@ -138,6 +138,8 @@ CASES = {
     "init: output exists": (lambda t: ["init", str(TINY), "-o", write(t, "m.yaml", "x")], ["m.yaml", "exists"]),
     "unknown subcommand": (lambda t: ["frobnicate"], ["invalid choice"]),
     "cluster: unknown action": (lambda t: ["cluster", "explode"], ["invalid choice"]),
+    "setup: unknown tool": (lambda t: ["setup", "frob"], ["unknown tool", "frob"]),
+    "setup: --skip an unknown tool": (lambda t: ["setup", "--skip", "frob"], ["--skip", "frob", "registry"]),
 }
 
 

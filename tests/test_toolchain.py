@@ -74,3 +74,13 @@ def test_release_checksum_lookup():
     assert download.expected_sha("e" * 64 + "\n", "anything") == "e" * 64
     with pytest.raises(ToolchainError, match="no checksum"):
         download.expected_sha("abc  x\n", "y")
+
+
+def test_setup_skips_the_tools_named_and_nothing_else():
+    from portico.toolchain import install
+
+    lines: list[str] = []
+    assert install.install(["kind", "registry"], skip=["registry"], out=lines.append, err=lines.append) == 0
+    assert [line.split()[0] for line in lines] == ["kind"]
+    with pytest.raises(ToolchainError, match="unknown tool 'frob'"):
+        install.install(["kind"], skip=["frob"], out=lines.append, err=lines.append)

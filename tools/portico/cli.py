@@ -365,8 +365,14 @@ def cmd_setup(args: argparse.Namespace) -> int:
     from portico.schemas import ensure_schemas
     from portico.toolchain import install
 
+    from portico.toolchain.catalog import TOOLS
+
+    known = [t.name for t in TOOLS]
+    for name in args.skip:
+        if name not in known:
+            raise InputError(f"expected one of {', '.join(known)}, got {name!r}", source="--skip")
     allow_download = not (args.no_download or os.environ.get("PORTICO_NO_DOWNLOAD") == "1")
-    code = install.install(args.tools or None, allow_download=allow_download,
+    code = install.install(args.tools or None, skip=args.skip, allow_download=allow_download,
                            out=lambda line: print(line, flush=True),
                            err=lambda line: print(line, file=sys.stderr, flush=True))
     if not args.tools:
@@ -512,6 +518,9 @@ def build_parser() -> argparse.ArgumentParser:
                                    "Idempotent and fast when warm.")
     p.add_argument("tools", nargs="*", help="only these tools (default: all, plus the renderer and schemas)")
     p.add_argument("--no-download", action="store_true", help="skip release downloads, build from Go modules")
+    p.add_argument("--skip", action="append", default=[], metavar="TOOL",
+                   help="all but this tool (repeatable; `make test` builds the release tests' registry later, in "
+                        "the background)")
     p.set_defaults(handler=cmd_setup)
 
     p = sub.add_parser("doctor", help="check what portico needs: Python, Go, the pinned tools, Docker, caches")

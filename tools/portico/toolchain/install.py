@@ -19,7 +19,7 @@ import tempfile
 import time
 import urllib.error
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Collection
 
 from portico.process import Runner, default_runner
 from portico.paths import bin_dir, data_path, log_file
@@ -148,12 +148,14 @@ def ensure_renderer() -> str:
     return f"{RENDERER:<12} {digest[:9]} built from the package's renderer source ({time.monotonic() - started:.0f}s)"
 
 
-def install(names: list[str] | None = None, *, allow_download: bool = True,
+def install(names: list[str] | None = None, *, skip: Collection[str] = (), allow_download: bool = True,
             out: Callable[[str], None] = print, err: Callable[[str], None] = print) -> int:
-    """Install every tool (or the named ones); one line each. 0 when all are in place."""
+    """Install every tool (or the named ones) but those in `skip`; one line each. 0 when all are in place."""
     versions = load_versions()
+    skipped = {tool_by_name(n).name for n in skip}  # an unknown name is an error, not a silent no-op
     bin_dir().mkdir(parents=True, exist_ok=True)
     tools = [tool_by_name(n) for n in names if n != RENDERER] if names else list(default_tools())
+    tools = [t for t in tools if t.name not in skipped]
     failures = 0
     for tool in tools:
         try:
