@@ -218,6 +218,19 @@ class Process:
         except subprocess.TimeoutExpired as exc:
             raise CommandError(self.args, None, self.stderr_text()) from exc
 
+    def feed(self, data: str | bytes) -> None:
+        """Write all of stdin and close it. A process that ended before it read (a bad flag, an unreachable
+        cluster) is not this write's error: its exit code and stderr say why, and the caller reads them."""
+        try:
+            self.popen.stdin.write(data)
+        except BrokenPipeError:
+            pass
+        finally:
+            try:
+                self.popen.stdin.close()
+            except BrokenPipeError:  # the flush of what was buffered meets the same closed pipe
+                pass
+
     def stderr_text(self) -> str:
         if self.stderr_log is not None:
             return tail(_read_tail(self.stderr_log))

@@ -89,8 +89,7 @@ class Vegeta:
         """Start the attack in the background; `stop(process)` ends it early, its results stay in `output`."""
         process = self.runner.start([self.binary, *attack_args(attack), f"-laddr={attack.source}", f"-output={output}"],
                                     stdin=True, stderr_to=output.with_suffix(".log"))
-        process.stdin.write(target_line(attack))
-        process.stdin.close()
+        process.feed(target_line(attack))
         return process
 
     @staticmethod
@@ -158,8 +157,7 @@ class PodVegeta:
                           "--override-type=strategic", f"--overrides={json.dumps(restricted(pod))}",
                           "--", *attack_args(attack)),
             stdin=True, text=False, stdout_to=output, stderr_to=output.with_suffix(".log"))
-        process.stdin.write(target_line(attack).encode())
-        process.stdin.close()
+        process.feed(target_line(attack).encode())
         self._pods[process.pid] = (pod, output)
         return process
 
