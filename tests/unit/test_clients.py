@@ -99,7 +99,8 @@ def test_real_runner_missing_binary_is_a_tool_error():
 
 def test_feeding_a_process_that_already_ended_leaves_the_verdict_to_its_exit():
     """A tool that quits before it reads its input (kubectl run against a cluster that is gone) is judged by
-    its exit code and stderr, not by the write into its closed pipe (CI, 2026-12-07: a BrokenPipeError)."""
+    its exit code and stderr, not by the write into its closed pipe (a fresh-machine run, 2026-12-07: a
+    BrokenPipeError)."""
     process = Runner().start(["sh", "-c", "echo gone >&2; exit 3"], stdin=True)
     process.wait(10)
     process.feed("x" * (1 << 20))  # more than a pipe holds: the write meets the closed end for sure

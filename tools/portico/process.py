@@ -10,6 +10,7 @@ Stdlib only: `portico setup` uses it before anything else is installed.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import signal
@@ -221,15 +222,10 @@ class Process:
     def feed(self, data: str | bytes) -> None:
         """Write all of stdin and close it. A process that ended before it read (a bad flag, an unreachable
         cluster) is not this write's error: its exit code and stderr say why, and the caller reads them."""
-        try:
+        with contextlib.suppress(BrokenPipeError):
             self.popen.stdin.write(data)
-        except BrokenPipeError:
-            pass
-        finally:
-            try:
-                self.popen.stdin.close()
-            except BrokenPipeError:  # the flush of what was buffered meets the same closed pipe
-                pass
+        with contextlib.suppress(BrokenPipeError):  # the flush of what was buffered meets the same closed pipe
+            self.popen.stdin.close()
 
     def stderr_text(self) -> str:
         if self.stderr_log is not None:
