@@ -10,6 +10,7 @@ orders ValidatingWebhookConfiguration before unknown kinds), except where its ou
 
 from __future__ import annotations
 
+import json
 import random
 from pathlib import Path
 
@@ -17,7 +18,7 @@ import pytest
 
 from portico.matrix import combos, spec
 from portico.matrix.run import build_jobs
-from portico.renderer import HelmLoopRenderer, InProcessRenderer
+from portico.renderer import HelmLoopRenderer, InProcessRenderer, RenderJob
 from tests.conftest import CHART, REPO
 
 MATRICES = {"portico": CHART / "ci" / "matrix.yaml",
@@ -84,7 +85,7 @@ def test_helm3_renders_what_helm4_renders(name):
             assert bool(a.error) == bool(b.error), f"{name} {job.id}: helm3 {a.error!r}, helm4 {b.error!r}"
             continue
         assert differing_lines(a.manifest, b.manifest) is not None, f"{name} {job.id}: line counts differ"
-        assert_same(a, b, trimmed(HelmLoopRenderer(chart)._one(job)), f"{name} {job.id} (helm 3)")
+        assert_same(a, b, trimmed(HelmLoopRenderer(chart).render_one(job)), f"{name} {job.id} (helm 3)")
 
 
 def trimmed(result):
@@ -122,3 +123,94 @@ def test_the_comparison_catches_a_difference():
     with pytest.raises(AssertionError):
         assert_same(RenderResult("x", "", "other error"), RenderResult("x", "", "an error"),
                     RenderResult("x", "", "an error"), "error text")
+
+
+# --- Subcharts switched by conditions and tags: the renderer keeps state across renders (a loaded chart,
+# parsed templates); these render every combination of matrices built to stress that state, in several
+# orders within one renderer process, and compare each with `helm template`.
+
+SUBCHARTS = REPO / "tests" / "fixtures" / "charts" / "subcharts"
+MONOREPOS = REPO.parent / "shared" / "monorepos"
+
+
+def _sources(manifest: str) -> list[str]:
+    return sorted({ln.split("/templates/")[0].split("/crds/")[0].removeprefix("# Source: ")
+                   for ln in manifest.splitlines() if ln.startswith("# Source: ")})
+
+
+def test_a_subchart_enabled_after_one_disabled_still_renders():
+    """The issue's minimal reproduction: axes a.enabled and b.enabled, in the order the matrix plans them. A
+    chart state left by an earlier render (a dropped from the chart) lost a's objects."""
+    jobs = [RenderJob(f"a={a},b={b}", [{"a": {"enabled": a}, "b": {"enabled": b}, "crdsub": {"enabled": False},
+                                         "tags": {"extras": False}}]) for a in (False, True) for b in (False, True)]
+    ours = {r.id: r for r in InProcessRenderer(SUBCHARTS, workers=1).render_many(jobs)}
+    assert {k: _sources(r.manifest) for k, r in ours.items()} == {
+        "a=False,b=False": ["parent"], "a=False,b=True": ["parent", "parent/charts/b"],
+        "a=True,b=False": ["parent", "parent/charts/a"],
+        "a=True,b=True": ["parent", "parent/charts/a", "parent/charts/b"]}
+
+
+def every_combination_in_orders(matrix_path: Path, orders: int = 3, seed: int = 20261207, workers: int = 2):
+    """Each combination rendered `orders` times in one renderer process, in the planned order and shuffled."""
+    matrix = spec.load(matrix_path)
+    _, jobs = build_jobs(matrix, combos.plan(matrix).combinations)
+    rng = random.Random(seed)
+    sequence = []
+    for n in range(orders):
+        batch = list(jobs) if n == 0 else rng.sample(jobs, len(jobs))
+        sequence += [RenderJob(f"{n}:{j.id}", j.layers, j.kube_version, j.release, j.namespace, j.api_versions)
+                     for j in batch]
+    ours = {r.id: r for r in InProcessRenderer(matrix.chart, workers=workers).render_many(sequence)}
+    return matrix.chart, jobs, ours, orders
+
+
+def assert_every_order_matches_helm(matrix_path: Path, randomised: bool = False, **kwargs) -> None:
+    chart, jobs, ours, orders = every_combination_in_orders(matrix_path, **kwargs)
+    helm = HelmLoopRenderer(chart, parallel=2)
+    first = {r.id: r for r in helm.render_many(jobs)}
+    # rendered twice only where the chart randomises: the lines where helm's own renders differ
+    second = {j.id: helm.render_one(j) if randomised else first[j.id] for j in jobs}
+    for job in jobs:
+        for n in range(orders):
+            assert_same(ours[f"{n}:{job.id}"], first[job.id], second[job.id], f"{matrix_path.name} order {n} {job.id}")
+
+
+def test_subchart_stress_matrix_every_combination_every_order():
+    """Conditions, tags, an alias, a nested subchart, import-values, a library chart, a subchart's crds/, global
+    values and a Capabilities check: 256 combinations, three orders, against helm."""
+    assert_every_order_matches_helm(SUBCHARTS / "ci" / "matrix.yaml")
+
+
+def _vendored(chart: Path, siblings: Path, dest: Path) -> Path:
+    """A copy of a monorepo chart with its dependencies of the same repository in charts/ (recursively)."""
+    import shutil
+
+    import yaml as _yaml
+
+    shutil.copytree(chart, dest, ignore=shutil.ignore_patterns("ci"))
+    for dep in (_yaml.safe_load((chart / "Chart.yaml").read_text()).get("dependencies") or []):
+        if not (dest / "charts" / dep["name"]).exists() and (siblings / dep["name"] / "Chart.yaml").exists():
+            _vendored(siblings / dep["name"], siblings, dest / "charts" / dep["name"])
+    return dest
+
+
+MONOREPO_MATRICES = {
+    # bitnami: conditions (mariadb, memcached) and a tag (common), dependencies of the same repository
+    "bitnami-wordpress": ("bitnami-charts/bitnami", "wordpress", True, {
+        "mariadb": ("mariadb.enabled", [True, False]), "memcached": ("memcached.enabled", [False, True]),
+        "common": ("tags.bitnami-common", [True, False])}),
+    # grafana: a vendored crds subchart behind a condition (kube-prometheus-stack's layout)
+    "grafana-rollout-operator": ("grafana-helm-charts/charts", "rollout-operator", False, {
+        "crds": ("crds.enabled", [False, True]), "monitor": ("serviceMonitor.enabled", [False, True])}),
+}
+
+
+@pytest.mark.parametrize("name", MONOREPO_MATRICES)
+def test_monorepo_charts_with_their_dependencies_every_order(name, tmp_path):
+    root, chart_name, randomised, axes = MONOREPO_MATRICES[name]
+    siblings = MONOREPOS / root
+    chart = _vendored(siblings / chart_name, siblings, tmp_path / chart_name)
+    matrix = tmp_path / "matrix.yaml"
+    matrix.write_text(json.dumps({"chart": str(chart), "axes": {
+        axis: {"path": path, "values": levels, "newKey": True} for axis, (path, levels) in axes.items()}}))
+    assert_every_order_matches_helm(matrix, randomised=randomised)

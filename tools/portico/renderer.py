@@ -40,7 +40,7 @@ class HelmLoopRenderer:
         self.parallel = parallel
         self.helm = Helm.pinned(helm)
 
-    def _one(self, job: RenderJob) -> RenderResult:
+    def render_one(self, job: RenderJob) -> RenderResult:
         # --include-crds: the in-process renderer includes crds/ (the matrix validates custom resources with them).
         req = RenderRequest(chart=self.chart, layers=job.layers, release=job.release, namespace=job.namespace,
                             kube_version=job.kube_version, api_versions=job.api_versions,
@@ -53,10 +53,10 @@ class HelmLoopRenderer:
     def render_many(self, jobs: Iterable[RenderJob]) -> Iterator[RenderResult]:
         if self.parallel <= 1:
             for job in jobs:
-                yield self._one(job)
+                yield self.render_one(job)
             return
         with ThreadPoolExecutor(self.parallel) as pool:
-            yield from pool.map(self._one, jobs)
+            yield from pool.map(self.render_one, jobs)
 
 
 def _stderr(message: str) -> None:

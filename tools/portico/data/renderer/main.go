@@ -22,10 +22,12 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
+	"slices"
 	"strings"
 	"sync"
 
 	"helm.sh/helm/v4/pkg/action"
+	ci "helm.sh/helm/v4/pkg/chart"
 	"helm.sh/helm/v4/pkg/chart/common"
 	"helm.sh/helm/v4/pkg/chart/common/util"
 	chart "helm.sh/helm/v4/pkg/chart/v2"
@@ -248,8 +250,93 @@ func (r *versionReuse) render(ch *chart.Chart, schemas *schemaCache, req request
 	return manifest, err
 }
 
-// render runs the same install action `helm template` runs, client-only.
+// installable is what `helm template` checks of a loaded chart before it renders anything: its type, and
+// that every dependency Chart.yaml declares is in charts/. It depends on the chart alone, so it runs once.
+func installable(ch *chart.Chart) error {
+	switch ch.Metadata.Type {
+	case "", "application":
+	default:
+		return fmt.Errorf("%s charts are not installable", ch.Metadata.Type)
+	}
+	if len(ch.Metadata.Dependencies) == 0 {
+		return nil
+	}
+	reqs := make([]ci.Dependency, len(ch.Metadata.Dependencies))
+	for i, d := range ch.Metadata.Dependencies {
+		reqs[i] = d
+	}
+	if err := action.CheckDependencies(ch, reqs); err != nil {
+		return fmt.Errorf("an error occurred while checking for chart dependencies. You may need to run "+
+			"'helm dependency build' to fetch missing dependencies: %w", err)
+	}
+	return nil
+}
+
+// freshCopy is a copy of ch that one render may change. Helm's ProcessDependencies rewrites, in place and
+// at every level, a chart's list of subcharts (dropping those disabled by a condition or tag), its
+// Chart.yaml dependencies (enabled flags, alias names, import-values) and its values (import-values):
+// a chart rendered twice keeps the first render's choices. `helm template` loads the chart anew for each
+// render; this copies what the processing writes (the chart, its metadata and dependency entries, its
+// values, its subchart list, recursively) and shares what it only reads (templates, files, schema).
+func freshCopy(ch *chart.Chart) *chart.Chart {
+	out := *ch
+	if ch.Metadata != nil {
+		md := *ch.Metadata
+		md.Dependencies = make([]*chart.Dependency, len(ch.Metadata.Dependencies))
+		for i, d := range ch.Metadata.Dependencies {
+			if d != nil {
+				dep := *d
+				dep.Tags = slices.Clone(d.Tags)
+				dep.ImportValues = deepCopy(d.ImportValues).([]any)
+				d = &dep
+			}
+			md.Dependencies[i] = d
+		}
+		if ch.Metadata.Dependencies == nil {
+			md.Dependencies = nil
+		}
+		out.Metadata = &md
+	}
+	out.Values, _ = deepCopy(ch.Values).(map[string]any)
+	subcharts := make([]*chart.Chart, 0, len(ch.Dependencies()))
+	for _, sub := range ch.Dependencies() {
+		subcharts = append(subcharts, freshCopy(sub))
+	}
+	out.SetDependencies(subcharts...)
+	return &out
+}
+
+// deepCopy copies the maps and lists of a values tree (what YAML and JSON decode to); scalars are shared.
+func deepCopy(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		if t == nil {
+			return t
+		}
+		out := make(map[string]any, len(t))
+		for k, x := range t {
+			out[k] = deepCopy(x)
+		}
+		return out
+	case []any:
+		if t == nil {
+			return t
+		}
+		out := make([]any, len(t))
+		for i, x := range t {
+			out[i] = deepCopy(x)
+		}
+		return out
+	}
+	return v
+}
+
+// render runs the same install action `helm template` runs, client-only, on a fresh copy of the chart
+// when rendering can change it (see freshCopy).
 func render(ch *chart.Chart, schemas *schemaCache, req request) (string, error) {
+	if len(ch.Metadata.Dependencies) > 0 || len(ch.Dependencies()) > 0 {
+		ch = freshCopy(ch)
+	}
 	client := action.NewInstall(action.NewConfiguration())
 	client.DryRunStrategy = action.DryRunClient
 	client.Replace = true
@@ -332,6 +419,8 @@ func main() {
 			schemas[i] = nil // helm will report the schema problem on each render
 		}
 	}
+	// What `helm template` refuses before rendering, it refuses for every request.
+	refused := installable(charts[0])
 	reuse = newVersionReuse(charts[0], schemas[0])
 	if *noReuse {
 		reuse.enabled = false
@@ -345,7 +434,10 @@ func main() {
 		go func(ch *chart.Chart, schemas *schemaCache) {
 			defer wg.Done()
 			for req := range requests {
-				manifest, err := reuse.render(ch, schemas, req)
+				manifest, err := "", refused
+				if refused == nil {
+					manifest, err = reuse.render(ch, schemas, req)
+				}
 				sum := sha256.Sum256([]byte(manifest))
 				resp := response{ID: req.ID, Manifest: manifest, SHA256: hex.EncodeToString(sum[:])}
 				if err != nil {
