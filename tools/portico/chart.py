@@ -33,6 +33,9 @@ class ChartInfo:
     subcharts: dict[str, "ChartInfo"] = field(default_factory=dict)
     crds: list[dict[str, Any]] = field(default_factory=list)  # the documents of crds/*.yaml, subcharts included
     capability_checks: frozenset[str] = frozenset()  # every `.Capabilities.APIVersions.Has "..."` argument
+    # The values paths that switch subcharts on and off (conditions, `tags.<tag>`), subcharts' included, as
+    # paths from this chart's values: renders that agree on them render the same set of subcharts.
+    switches: tuple[str, ...] = ()
 
 
 def _files_of_dir(root: Path) -> dict[str, bytes]:
@@ -95,8 +98,28 @@ def _from_files(path: Path, files: dict[str, bytes]) -> ChartInfo:
         checks |= sub.capability_checks
     meta = yaml.safe_load(files["Chart.yaml"]) or {}
     name = str(meta.get("name", path.name)) if isinstance(meta, dict) else path.name
+    dependencies = meta.get("dependencies") if isinstance(meta, dict) else None
     return ChartInfo(path, name, chart_values if isinstance(chart_values, dict) else {}, schema, subcharts, crds,
-                     frozenset(checks))
+                     frozenset(checks), _switches(dependencies if isinstance(dependencies, list) else [], subcharts))
+
+
+def _switches(dependencies: list[Any], subcharts: dict[str, ChartInfo]) -> tuple[str, ...]:
+    """Where helm looks to enable each dependency: its `condition` paths and `tags.<tag>`; a subchart's own
+    conditions sit under its name (its alias, when it has one), and a `global.` one is also read at the top,
+    where globals come from (helm's processDependencyEnabled)."""
+    out: list[str] = []
+    for dep in dependencies:
+        if not isinstance(dep, dict):
+            continue
+        out += [c.strip() for c in str(dep.get("condition") or "").split(",") if c.strip()]
+        out += [f"tags.{tag}" for tag in dep.get("tags") or [] if isinstance(tag, str)]
+        sub = subcharts.get(str(dep.get("name")))
+        prefix = f"{dep.get('alias') or dep.get('name')}."
+        for path in sub.switches if sub else ():
+            out += [path] if path.startswith("tags.") else [prefix + path]
+            if path.startswith("global."):
+                out.append(path)
+    return tuple(dict.fromkeys(out))
 
 
 def remote_refs(schema: Any) -> Iterator[str]:

@@ -198,7 +198,8 @@ def cmd_matrix(args: argparse.Namespace) -> int:
                       schema_locations=tuple(args.schema_location), baseline=args.baseline,
                       admission=args.admission, pod_security=args.pod_security,
                       admission_kubeconfig=args.admission_kubeconfig,
-                      admission_versions=tuple(args.admission_kube_version or ()), fetch=_fetch(args))
+                      admission_versions=tuple(args.admission_kube_version or ()), fetch=_fetch(args),
+                      cross_check=not args.no_cross_check)
     with rich_progress(console, enabled=not args.no_progress) as progress:
         result = run(matrix, args.output_dir, shard=args.shard, renderer=renderer, progress=progress,
                      options=options)
@@ -640,6 +641,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_report_args(p)
     p.add_argument("--renderer", choices=["inprocess", "helm"], default="inprocess",
                    help="inprocess: portico-render (Helm's SDK); helm: one `helm template` per combination")
+    p.add_argument("--no-cross-check", action="store_true",
+                   help="do not render one combination per subchart setting again with `helm template` to check "
+                        "the in-process renderer (docs/matrix.md)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(handler=cmd_matrix)
 

@@ -88,5 +88,22 @@ def fingerprint(manifest: str, found: set[tuple[int, str, Path_]],
     return digest.hexdigest()[:16]
 
 
+def masked_documents(manifest: str, found: set[tuple[int, str, Path_]]) -> list[dict]:
+    """The manifest's documents, every randomised place masked: two renders of the same values compare equal."""
+    by_kind = _kind_paths(found)
+    docs = manifests.load_all(manifest)
+    for i, doc in enumerate(docs):
+        for path in by_kind.get(str(doc.get("kind")), ()):
+            docs[i] = doc = _masked(doc, path)
+    return docs
+
+
+def first_difference(a: Any, b: Any) -> str | None:
+    """The first field path where two documents differ, dotted, or None when they are equal."""
+    for path in _diff(a, b, ()):
+        return ".".join(map(str, path)) or "(the whole document)"
+    return None
+
+
 def describe(found: set[tuple[int, str, Path_]]) -> list[str]:
     return sorted({f"{kind} {'.'.join(map(str, path))}" for _, kind, path in found})

@@ -67,6 +67,7 @@ def print_summary(result: MatrixResult, console: Console, max_findings: int = 20
         if statuses[status]:
             table.add_row(f"  {status}", str(statuses[status]))
     table.add_row("unique renders", str(result.unique_renders))
+    table.add_row("cross-checked with helm template", _cross_checked(result))
     table.add_row("resources (unique renders)", str(result.resources))
     table.add_row("schema validations", f"{result.validations} across {len(result.matrix.validate_versions)} "
                                           f"Kubernetes versions ({', '.join(result.matrix.validate_versions)})")
@@ -99,6 +100,10 @@ def print_summary(result: MatrixResult, console: Console, max_findings: int = 20
                 console.print(f"    fix: {f.hint}", highlight=False)
         if len(result.findings) > max_findings:
             console.print(f"... {len(result.findings) - max_findings} more findings in the JSON report")
+
+
+def _cross_checked(result: MatrixResult) -> str:
+    return f"{result.cross_checked} combinations, the same" if result.cross_checked else "none"
 
 
 def case_name(combo: ComboResult) -> str:
@@ -134,11 +139,13 @@ def to_report(result: MatrixResult) -> Report:
         "baselined": [asdict(f) for f in result.baselined],
         "stale_baseline": [asdict(e) for e in result.stale_baseline],
         "randomised": result.randomised,
+        "cross_checked": result.cross_checked,
     }
     table = [("coverage", _coverage_line(result)), ("problems", problems_line(result)),
              ("combinations", str(len(result.combos)))]
     table += [(f"  {status}", str(n)) for status, n in statuses.items()]
-    table += [("unique renders", str(result.unique_renders)), ("resources", str(result.resources)),
+    table += [("unique renders", str(result.unique_renders)),
+              ("cross-checked with helm template", _cross_checked(result)), ("resources", str(result.resources)),
               ("schema validations", f"{result.validations} (Kubernetes {', '.join(result.matrix.validate_versions)})")]
     return Report("matrix", result.matrix.path.name, cases, list(result.findings),
                   result.timings.get("total", 0.0), summary, table)

@@ -27,10 +27,10 @@ from portico.chartref import Fetch
 from portico.errors import InputError
 from portico.files import OutputDir
 from portico.matrix import combos as combos_mod
-from portico.matrix import grouping, properties, randomness
+from portico.matrix import crosscheck, grouping, properties, randomness
 from portico.matrix import layers as layers_mod
 from portico.matrix.spec import KUBE_VERSION, Matrix
-from portico.renderer import RenderJob, RenderResult, default_renderer
+from portico.renderer import HelmLoopRenderer, RenderJob, RenderResult, default_renderer
 from portico.results import WARNING_SEVERITY, Finding
 from portico.schemas import crd as crd_schemas
 
@@ -74,6 +74,7 @@ class MatrixResult:
     baselined: list[Finding] = field(default_factory=list)
     stale_baseline: list[baseline_mod.Entry] = field(default_factory=list)
     randomised: list[str] = field(default_factory=list)  # "Secret data.admin-password", masked for dedupe
+    cross_checked: int = 0  # combinations rendered again by `helm template` and found the same
 
     @property
     def ok(self) -> bool:
@@ -104,6 +105,7 @@ class Options:
     admission_kubeconfig: Path | None = None  # that cluster instead of a local server; nothing is created there
     admission_versions: tuple[str, ...] = ()  # Kubernetes minors to start a local server of (default: the pinned)
     fetch: Fetch = Fetch()  # how a remote chart or upgrade.from is pulled
+    cross_check: bool = True  # a few combinations rendered again by `helm template` and compared (crosscheck)
 
 
 def build_jobs(matrix: Matrix, chosen: list[dict[str, str]],
@@ -231,19 +233,41 @@ class _Pipeline:
             self.masks = randomness.masks([(rendered[p.id.removeprefix("probe:")].manifest, again[p.id].manifest)
                                            for p in probes if again[p.id].error is None], self.docs)
         self._timed("render", t0)
-        self._dedupe(rendered, plain)
-
-        staging = self.target.staging()
+        check = self._start_cross_check(renderer)
+        staging = None
         try:
+            self._dedupe(rendered, plain)
+            staging = self.target.staging()
             resources, validations = self._stages(staging, previous)
+            self._finish_cross_check(check, rendered)
             out_dir = self.target.commit(staging)
         except BaseException:
-            self.target.discard(staging)
+            if check is not None:
+                check.cancel()
+            if staging is not None:
+                self.target.discard(staging)
             raise
         self.timings["total"] = time.monotonic() - started
         fresh, known, stale = baseline_mod.split(self._grouped(), self.baseline)
         return MatrixResult(self.matrix, self.plan, self.shard, self.results, fresh, len(self.by_hash), resources,
-                            validations, self.timings, out_dir, known, stale, randomness.describe(self.masks))
+                            validations, self.timings, out_dir, known, stale, randomness.describe(self.masks),
+                            len(check.jobs) if check else 0)
+
+    def _start_cross_check(self, renderer) -> crosscheck.CrossCheck | None:
+        """helm template on one combination per subchart setting, beside the stages (not when helm renders)."""
+        if not self.options.cross_check or isinstance(renderer, HelmLoopRenderer):
+            return None
+        return crosscheck.CrossCheck(self.matrix.chart, crosscheck.choose(self.jobs, self.matrix.subchart_switches))
+
+    def _finish_cross_check(self, check: crosscheck.CrossCheck | None, rendered: dict[str, RenderResult]) -> None:
+        if check is None:
+            return
+        t0 = time.monotonic()
+        levels = {c.id: ", ".join(f"{axis}={level}" for axis, level in c.levels.items()) for c in self.results}
+        divergence = check.result(rendered, self.masks, levels)
+        self._timed("cross-check wait", t0)
+        if divergence is not None:
+            raise divergence.error()
 
     def _dedupe(self, rendered: dict[str, RenderResult], plain: dict[str, str]) -> None:
         for combo in self.results:

@@ -98,6 +98,7 @@ class Matrix:
     use_builtin_checks: bool = True  # builtinAPIVersions (kept so --chart can read the other chart's checks)
     chart_crds: tuple[dict, ...] = ()  # the chart's crds/ (subcharts' too): schemas, and CRDs for admission
     admission_versions: tuple[str, ...] = ()  # `admission.kubernetesVersions`: minors of the local API servers
+    subchart_switches: tuple[str, ...] = ()  # values paths that turn the chart's subcharts on and off
 
     @property
     def axis_names(self) -> list[str]:
@@ -259,7 +260,7 @@ def with_chart(matrix: Matrix, chart: Path) -> Matrix:
     if resolved.is_dir() and not (resolved / "Chart.yaml").exists():
         raise InputError(f"{str(chart)!r} is not a chart (no Chart.yaml)", source="--chart")
     info = load_chart(resolved)
-    return replace(matrix, chart=resolved, chart_crds=tuple(info.crds),
+    return replace(matrix, chart=resolved, chart_crds=tuple(info.crds), subchart_switches=info.switches,
                    builtin_checks=info.capability_checks if matrix.use_builtin_checks else frozenset())
 
 
@@ -358,6 +359,7 @@ def load(path: Path, fetch: Fetch = Fetch()) -> Matrix:
         use_builtin_checks=raw.get("builtinAPIVersions", True),
         chart_crds=tuple(info.crds),
         admission_versions=_admission_versions(raw, source),
+        subchart_switches=info.switches,
     )
 
 
