@@ -42,5 +42,17 @@ class Git:
         untracked = self._in(path, "ls-files", "--others", "--exclude-standard", "--", ".")
         return sorted(set(str(done.stdout).split()) | set(str(untracked.stdout).split()))
 
+    def resolves(self, path: Path, ref: str) -> bool:
+        return self._in(path, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", check=False).ok
+
+    def merge_base(self, path: Path, ref: str, other: str = "HEAD") -> str | None:
+        """The commit `ref` and `other` share last; None when they share none (or a ref is unknown)."""
+        done = self._in(path, "merge-base", ref, other, check=False)
+        return str(done.stdout).strip() if done.ok else None
+
+    def current_branch(self, path: Path) -> str | None:
+        done = self._in(path, "rev-parse", "--abbrev-ref", "HEAD", check=False)
+        return str(done.stdout).strip() if done.ok else None
+
     def tag(self, path: Path, name: str, message: str) -> None:
         self._in(path, "tag", "-a", name, "-m", message)

@@ -1,0 +1,1 @@
+"""A chart repository: its charts, what changed, their dependencies offline, and `portico ci` over them."""
