@@ -15,8 +15,9 @@ export PORTICO_CACHE
 export PATH := $(TOOLS_BIN):$(CURDIR)/$(VENV)/bin:$(PATH)
 CHART       := charts/portico
 PYTEST_ARGS ?=
-# The last release of the chart (tags are <chart>-<version>); make check compares against it.
-RELEASE_TAG := $(shell git tag --list 'portico-*' --merged HEAD --sort=-v:refname 2>/dev/null | head -1)
+# The chart's previous version, for make check's upgrade comparison: its last release tag (<chart>-<version>),
+# else the last commit with its previous version (a clone without tags); read when the recipe runs.
+PREVIOUS = $(shell $(PY) -m portico.cli version-check $(CHART) --previous-ref 2>/dev/null)
 
 .PHONY: help setup check test test-fast soak lint bench docs print-versions lock clean release
 
@@ -36,7 +37,7 @@ setup: $(VENV)/.installed ## everything the other targets need: `portico setup` 
 check: lint ## the main job: lint, version check, then the chart's full values matrix rendered, validated, admitted and checked (upgrade safety against the last release)
 	$(PY) -m portico.cli version-check $(CHART)
 	$(PY) -m portico.cli matrix $(CHART)/ci/matrix.yaml -o out/matrix --admission \
-	  $(if $(RELEASE_TAG),--upgrade-from git:$(RELEASE_TAG)) \
+	  $(if $(PREVIOUS),--upgrade-from git:$(PREVIOUS)) \
 	  --junit out/matrix-junit.xml --json out/matrix.json --markdown out/matrix.md
 	$(PY) -m portico.cli matrix $(CHART)/ci/workloads.yaml -o out/workloads --admission \
 	  --junit out/workloads-junit.xml --json out/workloads.json

@@ -309,3 +309,30 @@ def test_metadata_problems_name_the_key(tmp_path):
     problems = "\n".join(versioning.metadata_problems(chart))
     assert "annotations.artifacthub.io/changes[0]: expected kind (one of added" in problems
     assert "annotations.artifacthub.io/links: missing" in problems
+
+
+def test_without_release_tags_the_previous_version_is_found_in_the_history(tmp_path):
+    """A fresh clone has no tags: version-check and make check's upgrade comparison use the last commit with the
+    chart's previous version."""
+    repo = tmp_path / "repo"
+    chart = repo / "charts" / "portico"
+    chart.parent.mkdir(parents=True)
+    subprocess.run(["cp", "-r", str(CHART), str(chart)], check=True)
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "chart")
+    # negative control: a single version in the whole history leaves nothing to compare with
+    assert portico("version-check", str(chart), "--previous-ref").stdout.strip() == ""
+    assert "nothing to compare with" in portico("version-check", str(chart)).stdout
+    first = git(repo, "rev-parse", "HEAD").strip()
+    bumped = chart_copy(tmp_path / "bumped", NEXT_PATCH, chart=chart)
+    for name in ("Chart.yaml", "CHANGELOG.md"):
+        (chart / name).write_text((bumped / name).read_text())
+    git(repo, "commit", "-qam", "bump")
+    assert portico("version-check", str(chart), "--previous-ref").stdout.strip() == first
+    done = portico("version-check", str(chart))
+    assert done.returncode == 0 and f"the last commit with version {VERSION}; no release tag" in done.stdout
+    # a version lower than the previous one is refused
+    meta = yaml.safe_load((chart / "Chart.yaml").read_text())
+    (chart / "Chart.yaml").write_text(yaml.safe_dump({**meta, "version": "0.0.1"}))
+    assert portico("version-check", str(chart)).returncode == 1

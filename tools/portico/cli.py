@@ -454,16 +454,23 @@ def cmd_version_check(args: argparse.Namespace) -> int:
     from portico import versioning
 
     chart = _local_chart_dir(args.chart)
+    if args.previous_ref:
+        # For make check's upgrade comparison: the ref of the chart's previous version, or nothing.
+        found = versioning.comparison_base(chart)
+        print(found[0] if found else "")
+        return EXIT_OK
     problems = versioning.metadata_problems(chart)
-    base = args.base or versioning.last_release_tag(chart)
-    if base is None:
-        print(f"{chart}: no release tag yet ({versioning.chart_yaml(chart)['name']}-*): nothing to compare with")
+    found = (args.base, args.base) if args.base else versioning.comparison_base(chart)
+    if found is None:
+        print(f"{chart}: no release tag ({versioning.chart_yaml(chart)['name']}-*) and no earlier version in the "
+              f"git history: nothing to compare with")
     else:
-        problems += versioning.bump_problems(chart, base)
+        problems += versioning.bump_problems(chart, found[0])
     for problem in problems:
         print(problem)
     if not problems:
-        print(f"{chart}: version {versioning.chart_yaml(chart)['version']} ok" + (f" (against {base})" if base else ""))
+        print(f"{chart}: version {versioning.chart_yaml(chart)['version']} ok" + (f" (against {found[1]})" if found
+                                                                                  else ""))
     return EXIT_FINDINGS if problems else EXIT_OK
 
 
@@ -575,7 +582,10 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Compares the chart with the last <chart>-<version> release tag (or --base), "
                                    "as `ct lint` does with its target branch.")
     p.add_argument("chart", type=_existing_path("chart"), help="chart directory")
-    p.add_argument("--base", default=None, metavar="REF", help="default: the last <chart>-<version> tag")
+    p.add_argument("--base", default=None, metavar="REF", help="default: the last <chart>-<version> tag, else the "
+                                                                 "last commit with the chart's previous version")
+    p.add_argument("--previous-ref", action="store_true",
+                   help="print that default ref (empty when there is none) and exit: make check's upgrade comparison")
     p.set_defaults(handler=cmd_version_check)
 
     p = sub.add_parser("registry", help="run a throw-away OCI registry on 127.0.0.1 (to try releases)")

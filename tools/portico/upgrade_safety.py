@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from portico import chartref
 from portico.chartref import Fetch
 from portico.clients.git import Git
@@ -48,7 +50,9 @@ def resolve(spec: str, chart: Path, *, source: str, fetch: Fetch = Fetch()) -> P
         tmp = tempfile.TemporaryDirectory(prefix="portico-previous-")
         with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
             tar.extractall(tmp.name, filter="data")
-        return PreviousChart(Path(tmp.name) / rel, f"{rel}@{ref}", tmp)
+        previous = Path(tmp.name) / rel
+        # Named by its version, not the ref: a baseline entry holds whether a tag or a commit found it.
+        return PreviousChart(previous, _name_version(previous), tmp)
     if chartref.is_remote(spec):
         return PreviousChart(chartref.resolve(spec, fetch, source=f"{source}: upgrade.from"), spec)
     path = Path(spec)
@@ -57,6 +61,15 @@ def resolve(spec: str, chart: Path, *, source: str, fetch: Fetch = Fetch()) -> P
     if not path.exists():
         raise InputError(f"{spec!r} does not exist (resolved to {path})", source=source, key_path="upgrade.from")
     return PreviousChart(path, path.name)
+
+
+def _name_version(chart: Path) -> str:
+    """"portico 0.1.0": what a baseline entry about an upgrade names, whatever ref the chart came from."""
+    try:
+        meta = yaml.safe_load((chart / "Chart.yaml").read_text())
+        return f"{meta['name']} {meta['version']}"
+    except (OSError, yaml.YAMLError, KeyError, TypeError):
+        return chart.name
 
 
 def _key(doc: Doc) -> tuple[str, str, str]:

@@ -64,6 +64,37 @@ def last_release_tag(chart: Path, git: Git | None = None) -> str | None:
     return max(found)[1] if found else None
 
 
+def previous_version_commit(chart: Path, git: Git | None = None) -> tuple[str, str] | None:
+    """(commit, version): the newest commit whose Chart.yaml has another version than the working tree's, so
+    the chart as it was at its previous version; None when every commit has this version (or none exist).
+
+    What a clone without release tags compares with: the chart's previous version, found in its history."""
+    git = git or Git()
+    current = str(chart_yaml(chart)["version"])
+    for commit in git.commits_touching(chart, "Chart.yaml"):
+        text = git.show(chart, commit, "Chart.yaml")
+        try:
+            meta = yaml.safe_load(text) if text else None
+        except yaml.YAMLError:
+            continue
+        version = str(meta.get("version")) if isinstance(meta, dict) else None
+        if version and version != current:
+            return commit, version
+    return None
+
+
+def comparison_base(chart: Path, git: Git | None = None) -> tuple[str, str] | None:
+    """(ref, what it is) to compare a chart with: its last release tag, else its previous version's commit."""
+    git = git or Git()
+    tag = last_release_tag(chart, git)
+    if tag:
+        return tag, tag
+    found = previous_version_commit(chart, git)
+    if found:
+        return found[0], f"{found[0][:12]}, the last commit with version {found[1]}; no release tag"
+    return None
+
+
 def bump_problems(chart: Path, base: str, git: Git | None = None) -> list[str]:
     """Changed since `base` without a higher version -> one problem."""
     git = git or Git()

@@ -42,6 +42,11 @@ class Git:
         untracked = self._in(path, "ls-files", "--others", "--exclude-standard", "--", ".")
         return sorted(set(str(done.stdout).split()) | set(str(untracked.stdout).split()))
 
+    def commits_touching(self, path: Path, name: str) -> list[str]:
+        """Commits that changed `name` (relative to `path`), newest first; [] outside a repository."""
+        done = self._in(path, "log", "--format=%H", "--", name, check=False)
+        return str(done.stdout).split() if done.ok else []
+
     def resolves(self, path: Path, ref: str) -> bool:
         return self._in(path, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", check=False).ok
 
