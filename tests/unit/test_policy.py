@@ -123,3 +123,59 @@ def test_no_manifest_makes_a_rule_raise(docs):
     violations = policy.check(docs)
     assert not [v for v in violations if v.rule == policy.INTERNAL_RULE.id], violations
     policy.deprecations(docs, ["1.30", "1.37"])
+
+
+@pytest.mark.parametrize("pod, flagged", [({}, True), ({"hostNetwork": True}, False),
+                                          ({"containers": [{"name": "agent", "ports": [{"containerPort": 9100,
+                                                                                       "hostPort": 9100}]}]}, False)])
+def test_a_node_bound_daemonset_is_not_asked_to_surge(pod, flagged):
+    """A node agent on the host's network (or a hostPort) cannot surge: the new pod cannot bind the node's port
+    while the old pod holds it. The same DaemonSet without them is still flagged (the negative control)."""
+    ds = deployment(kind="DaemonSet", strategy={"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 0}})
+    ds["spec"]["template"]["spec"].update(pod)
+    assert bool(rules([ds, SERVICE], "zero-downtime/max-unavailable")) is flagged
+
+
+def service(selector):
+    return {**SERVICE, "metadata": {"name": "s"}, "spec": {**SERVICE["spec"], "selector": selector}}
+
+
+def test_a_selector_aimed_outside_the_release_is_a_warning_not_an_error():
+    docs = [deployment(), service({"k8s-app": "kube-dns"})]
+    assert rules(docs, "exposure/selector-matches-pods") == []
+    outside = rules(docs, "exposure/selector-outside-release")
+    assert len(outside) == 1 and policy.describe(outside[0].rule).severity == "warning"
+    # negative control: a label of this chart's pods with a wrong value is a mistake, an error
+    typo = [deployment(), service({"app": "webb"})]
+    assert len(rules(typo, "exposure/selector-matches-pods")) == 1
+    assert rules(typo, "exposure/selector-outside-release") == []
+
+
+def test_pods_an_operator_makes_from_a_rendered_custom_resource_are_not_reported():
+    alertmanager = {"apiVersion": "monitoring.coreos.com/v1", "kind": "Alertmanager", "metadata": {"name": "main"}}
+    selector = {"app.kubernetes.io/name": "alertmanager", "alertmanager": "main"}
+    docs = [deployment(), alertmanager, service(selector)]
+    assert rules(docs, "exposure/selector-matches-pods") == rules(docs, "exposure/selector-outside-release") == []
+    # without the custom resource, nothing makes those pods
+    assert rules([deployment(), service(selector)], "exposure/selector-outside-release")
+
+
+def test_the_ignore_annotation_works_on_the_pod_template_too():
+    bare = deployment(containers=[{"name": "c", "image": "x"}])
+    assert rules([bare], "security/restricted-pss")
+    bare["spec"]["template"]["metadata"]["annotations"] = {policy.IGNORE_ANNOTATION: "security/restricted-pss"}
+    assert rules([bare], "security/restricted-pss") == []
+
+
+def test_portico_rules_lists_every_rule_with_severity_and_fix():
+    """The hints point at `portico rules`: it exists and names every rule a finding can carry."""
+    import json
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "portico.cli", "rules", "--json"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    listed = {row["id"]: row for row in json.loads(done.stdout)}
+    assert set(policy.rule_ids()) | {policy.INTERNAL_RULE.id, policy.UNKNOWN_SUPPRESSION.id} <= set(listed)
+    assert {"kubeconform", "render", "upgrade/service-type", "admission/pod-security"} <= set(listed)
+    assert all(row["severity"] in ("error", "warning") and row["fix"] for row in listed.values())

@@ -657,9 +657,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(handler=cmd_matrix)
 
-    from portico.commands import ci
+    from portico.commands import ci, rules
 
     ci.add_parser(sub, _add_report_args)
+    rules.add_parser(sub)
 
     p = sub.add_parser("smoke", help="install scenarios on a cluster and reach every exposure",
                        description="Each scenario of SMOKE_FILE in its own namespace, several at a time: helm install "

@@ -208,6 +208,8 @@ def _max_unavailable(render: Render):
         strategy = _map(_map(w.get("spec")).get("updateStrategy"))
         if not render.selected(w):
             continue  # a node agent nobody sends traffic to
+        if _node_bound(w):
+            continue  # a surge pod cannot start on a node where the old pod holds the host's port
         if strategy.get("type") == "OnDelete":
             continue
         surge = _map(strategy.get("rollingUpdate")).get("maxSurge", 0)
@@ -325,14 +327,55 @@ def _backend_ports(render: Render):
                 yield doc, f"backend {service_name}:{port} names no port of Service {service_name}"
 
 
-def _selector_matches(render: Render):
+def _node_bound(workload: Doc) -> bool:
+    """Pods that hold a port of their node (hostNetwork, or a hostPort): two cannot run on one node."""
+    return _pod(workload).get("hostNetwork") is True or any(
+        _map(p).get("hostPort") for c in _containers(workload) for p in _list(c.get("ports")))
+
+
+def _unmatched_selectors(render: Render) -> Iterator[tuple[Doc, dict, bool]]:
+    """(Service, selector, aimed inside the release) for each selector that matches no pod template here.
+
+    Not reported: pods an operator makes from a custom resource of this render (a selector value names the
+    resource, as the Prometheus operator's `alertmanager: NAME`). Aimed outside the release: no selector key
+    is a label of any pod template here (`k8s-app: kube-dns`, pods of another release)."""
     workloads = render.of(*POD_KINDS)
     if not workloads:
         return  # service-only: the pods live elsewhere
+    custom = {_name(d) for d in render.docs if _custom(d)}
+    keys = {k for w in workloads for k in _pod_labels(w)}
     for svc in render.of("Service"):
-        selector = _map(svc.get("spec")).get("selector")
-        if selector and not any(_selects(selector, _pod_labels(w)) for w in workloads):
+        selector = _map(_map(svc.get("spec")).get("selector"))
+        if not selector or any(_selects(selector, _pod_labels(w)) for w in workloads):
+            continue
+        if custom & {str(v) for v in selector.values()}:
+            continue
+        yield svc, selector, bool(keys & set(selector))
+
+
+BUILTIN_GROUPS = ("", "apps", "batch", "policy", "autoscaling", "networking.k8s.io", "rbac.authorization.k8s.io",
+                  "storage.k8s.io", "admissionregistration.k8s.io", "apiextensions.k8s.io", "apiregistration.k8s.io",
+                  "certificates.k8s.io", "coordination.k8s.io", "discovery.k8s.io", "events.k8s.io",
+                  "flowcontrol.apiserver.k8s.io", "node.k8s.io", "scheduling.k8s.io", "resource.k8s.io",
+                  "internal.apiserver.k8s.io", "storagemigration.k8s.io")
+
+
+def _custom(doc: Doc) -> bool:
+    group = str(doc.get("apiVersion", "")).rpartition("/")[0]
+    return group not in BUILTIN_GROUPS
+
+
+def _selector_matches(render: Render):
+    for svc, selector, inside in _unmatched_selectors(render):
+        if inside:
             yield svc, f"selector {selector} matches no pod template in this render"
+
+
+def _selector_outside(render: Render):
+    for svc, selector, inside in _unmatched_selectors(render):
+        if not inside:
+            yield svc, (f"selector {selector} uses no label of this render's pod templates: it selects pods made "
+                        f"elsewhere (system pods, another release)")
 
 
 def _target_port_names(render: Render):
@@ -377,6 +420,10 @@ RULES: tuple[Rule, ...] = (
     Rule("exposure/selector-matches-pods", "a Service selector matches no pod template",
          "make the Service selector a subset of the pod template labels", _selector_matches,
          doc="the Service has no endpoints"),
+    Rule("exposure/selector-outside-release", "a Service selects pods this chart does not template",
+         "nothing to do when those pods come from elsewhere on purpose (the cluster's system pods, another release); "
+         "otherwise use the labels of this chart's pod template", _selector_outside,
+         doc="the Service has endpoints only where such pods run", severity=WARNING),
     Rule("exposure/target-port-name", "a Service targetPort name is not a container port name",
          "name the container port as the targetPort does, or use a number", _target_port_names,
          doc="the endpoint has no port; connections are refused"),
@@ -462,8 +509,12 @@ def rule_ids() -> list[str]:
 
 
 def suppressed(doc: Doc) -> set[str]:
-    raw = _map(_map(doc.get("metadata")).get("annotations")).get(IGNORE_ANNOTATION)
-    return {part.strip() for part in str(raw).split(",") if part.strip()} if raw else set()
+    """Rules the object's annotation names, or its pod template's (where charts let users annotate pods)."""
+    out = set()
+    for meta in (_map(doc.get("metadata")), _map(_template(doc).get("metadata"))):
+        raw = _map(meta.get("annotations")).get(IGNORE_ANNOTATION)
+        out |= {part.strip() for part in str(raw).split(",") if part.strip()} if raw else set()
+    return out
 
 
 def check(docs: list[Any], disabled: Iterable[str] = ()) -> list[Violation]:
