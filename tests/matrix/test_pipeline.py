@@ -45,7 +45,8 @@ def test_clean_fixture_has_no_findings(tmp_path):
 def test_invalid_field_is_caught_by_kubeconform_for_each_version(tmp_path):
     result = run_matrix(tmp_path, axes={"bug": {"path": "bug", "values": ["invalid-field"]}})
     assert stages(result) == {("schema", "kubeconform")}
-    assert sorted(f.kubernetes_version for f in result.findings) == ["1.30", "1.37"]
+    # one finding naming both versions: the message names the field, not each version's schema file
+    assert [f.kubernetes_version for f in result.findings] == ["1.30, 1.37"]
     assert all("replicass" in f.message and f.kind == "Deployment" for f in result.findings)
 
 
@@ -197,3 +198,30 @@ def test_merge_reports_refuses_what_is_not_a_report(tmp_path):
     bad.write_text("[]")
     done = _cli("merge-reports", str(bad), "--json", str(tmp_path / "m.json"))
     assert done.returncode == 2 and "not a portico JSON report" in done.stderr and not (tmp_path / "m.json").exists()
+
+
+def test_a_removed_api_version_is_one_finding_not_two(tmp_path):
+    """A PDB hard-coded to policy/v1beta1: "removed in 1.25" (with the replacement), not also kubeconform's
+    "could not find schema" for the same object and version. An unknown kind still gets the schema finding
+    (test_unknown_kind_is_an_error_unless_listed: the negative control)."""
+    chart = tmp_path / "old-pdb"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: old-pdb\nversion: 0.1.0\n")
+    (chart / "values.yaml").write_text("minAvailable: 1\n")
+    (chart / "templates" / "pdb.yaml").write_text(
+        "apiVersion: policy/v1beta1\nkind: PodDisruptionBudget\nmetadata:\n  name: web\nspec:\n"
+        "  minAvailable: {{ .Values.minAvailable }}\n  selector:\n    matchLabels: {app: web}\n")
+    result = run_matrix(tmp_path, chart=str(chart), axes={"min": {"path": "minAvailable", "values": [1]}})
+    assert stages(result) == {("deprecation", "api/removed")}
+    assert all(f.file.endswith("old-pdb/templates/pdb.yaml") and f.line == 2 for f in result.findings)
+
+
+def test_kubeconform_messages_name_the_fields():
+    from portico.clients.kubeconform import clean_message
+
+    raw = ("problem validating schema. Check JSON formatting: jsonschema validation failed with "
+           "'file:///x/service-v1.json#' - at '/spec': validation failed\n  - at '/spec/ports/0/port': got string, "
+           "want integer\n  - at '/spec': additional properties 'protocl' not allowed")
+    assert clean_message(raw) == ("spec.ports[0].port: got string, want integer; spec: additional properties "
+                                  "'protocl' not allowed")
+    assert clean_message("could not find schema for Widget") == "could not find schema for Widget"

@@ -27,6 +27,7 @@ class Finding:
     combinations: tuple[str, ...] = ()  # matrix: every combination that produces it
     severity: str = ERROR_SEVERITY
     file: str = ""  # the file a reviewer should open (chart template, values file, smoke file)
+    line: int = 0  # its line, where known (1-based; 0: the file as a whole)
     # matrix: the fewest axis=level pairs that always produce it; () in every combination, None when no set does
     trigger: tuple[tuple[str, str], ...] | None = None
 

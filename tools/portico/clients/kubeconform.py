@@ -8,6 +8,7 @@ listed in `skip_kinds` (kubeconform's -skip), never -ignore-missing-schemas.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -15,6 +16,30 @@ from typing import Iterable, Sequence
 from portico.errors import ToolError
 from portico.process import Runner, default_runner, tail
 from portico.toolchain.locate import tool_path
+
+
+_AT = re.compile(r"at '([^']*)': (.*?)(?=\s+-\s+at '|\Z)", re.DOTALL)
+
+
+def _path(pointer: str) -> str:
+    """JSON pointer "/spec/ports/0/port" -> "spec.ports[0].port", the way a values file or kubectl names it."""
+    out = ""
+    for part in filter(None, pointer.split("/")):
+        part = part.replace("~1", "/").replace("~0", "~")
+        out += f"[{part}]" if part.isdigit() else (f".{part}" if out else part)
+    return out or "(the object)"
+
+
+def clean_message(message: str) -> str:
+    """kubeconform's jsonschema text as field paths and what each expects: "problem validating schema. Check
+    JSON formatting: jsonschema validation failed with 'file:///.../service-v1.json#' - at '/spec/ports/0/port':
+    got string, want integer" -> "spec.ports[0].port: got string, want integer"."""
+    if "jsonschema validation failed" not in message:
+        return message.strip()
+    parts = [(pointer, " ".join(text.split())) for pointer, text in _AT.findall(message)]
+    # "at '/spec': validation failed" only says that something below it failed: the entries below say what
+    parts = [(p, t) for p, t in parts if t != "validation failed"] or parts
+    return "; ".join(f"{_path(p)}: {t}" for p, t in parts) or message.strip()
 
 
 @dataclass(frozen=True)
@@ -69,7 +94,7 @@ class Kubeconform:
             raise ToolError(f"kubeconform gave no JSON report (exit {done.returncode}): {tail(done.stderr)}") from exc
         invalid = tuple(
             Invalid(kubernetes_version, r.get("filename", ""), r.get("kind", ""), r.get("name", ""),
-                    r.get("status", ""), r.get("msg", ""))
+                    r.get("status", ""), clean_message(r.get("msg", "")))
             for r in report.get("resources", []) if r.get("status") in ("statusInvalid", "statusError"))
         summary = report.get("summary", {})
         total = sum(int(summary.get(k, 0)) for k in ("valid", "invalid", "errors", "skipped"))

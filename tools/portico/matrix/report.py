@@ -96,6 +96,8 @@ def print_summary(result: MatrixResult, console: Console, max_findings: int = 20
             colour = "yellow" if f.severity == WARNING_SEVERITY else "red"
             console.print(f"[{colour}]{f.stage}[/{colour}] {f.rule}{where}{version} {_where(f)}: {f.message}",
                           markup=True, highlight=False)
+            if f.file:
+                console.print(f"    at {f.file}{f':{f.line}' if f.line else ''}", highlight=False)
             if f.hint:
                 console.print(f"    fix: {f.hint}", highlight=False)
         if len(result.findings) > max_findings:

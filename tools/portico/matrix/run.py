@@ -27,7 +27,7 @@ from portico.chartref import Fetch
 from portico.errors import InputError
 from portico.files import OutputDir
 from portico.matrix import combos as combos_mod
-from portico.matrix import crosscheck, grouping, properties, randomness
+from portico.matrix import crosscheck, grouping, locate, properties, randomness
 from portico.matrix import layers as layers_mod
 from portico.matrix.spec import KUBE_VERSION, Matrix
 from portico.renderer import HelmLoopRenderer, RenderJob, RenderResult, default_renderer
@@ -336,7 +336,7 @@ class _Pipeline:
                     resource = Path(f.filename).stem
                     combos = tuple(c for h in renders_of.get(resource, ()) for c in self.combos_of.get(h, []))
                     self.findings.append(Finding("schema", "kubeconform", f.message, f.kind, f.name, version,
-                                                 "fix the field kubeconform names", combos))
+                                                 schema_hint(f.message), combos))
                 validations += sum(len(docs) for docs in self.parsed.values())
                 advance(1)
         return validations
@@ -396,16 +396,29 @@ class _Pipeline:
                                                  combinations=(combo.id,)))
 
     def _grouped(self) -> list[Finding]:
+        # An API version the target Kubernetes no longer serves has no schema there either: one problem, told once
+        # (by the deprecation rule, which names the replacement).
+        removed = {(f.kind, f.name, f.kubernetes_version) for f in self.findings if f.rule == "api/removed"}
+        self.findings = [f for f in self.findings if not (f.rule == "kubeconform" and f.message.startswith(
+            "could not find schema") and (f.kind, f.name, f.kubernetes_version) in removed)]
         order = {c.id: i for i, c in enumerate(self.results)}
         every = {c.id: c.levels for c in self.results}
         # A finding about rendered objects can only appear where the chart rendered: its trigger is
         # sought among those combinations.
         rendered = {c.id: c.levels for c in self.results if c.render}
+        locator = locate.Locator(self.matrix.chart, self.matrix.path, self.parsed, self.docs)
         out = []
         for f in grouping.group(self.findings, order):
             universe = every if f.stage == "render" or f.rule == "expected-rejection" else rendered
-            out.append(replace(f, trigger=grouping.trigger(f.combinations, universe)))
+            out.append(locator.locate(replace(f, trigger=grouping.trigger(f.combinations, universe))))
         return out
+
+
+def schema_hint(message: str) -> str:
+    if message.startswith("could not find schema"):
+        return ("no schema for this kind: ship its CRD in the chart's crds/, add a catalog with "
+                "validate.schemaLocations (--schema-location), or list the kind in validate.skipKinds")
+    return "fix the field named, to what it expects"
 
 
 def _unique_resources(parsed: dict[str, list[dict]], root: Path,
