@@ -225,3 +225,22 @@ def test_kubeconform_messages_name_the_fields():
     assert clean_message(raw) == ("spec.ports[0].port: got string, want integer; spec: additional properties "
                                   "'protocl' not allowed")
     assert clean_message("could not find schema for Widget") == "could not find schema for Widget"
+
+
+def test_capabilities_answer_group_versions_every_cluster_serves(tmp_path):
+    """helm template's own list lacks apiregistration.k8s.io/v1: a chart that checks it rendered v1beta1
+    (removed in 1.22) and got two false errors. The matrix answers what the target version serves; with
+    builtinAPIVersions: false it answers as helm template does (the negative control)."""
+    chart = tmp_path / "aggregated"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: aggregated\nversion: 0.1.0\n")
+    (chart / "values.yaml").write_text("group: metrics.k8s.io\n")
+    (chart / "templates" / "apiservice.yaml").write_text(
+        '{{- if .Capabilities.APIVersions.Has "apiregistration.k8s.io/v1" }}\napiVersion: apiregistration.k8s.io/v1\n'
+        "{{- else }}\napiVersion: apiregistration.k8s.io/v1beta1\n{{- end }}\nkind: APIService\nmetadata:\n"
+        "  name: v1beta1.{{ .Values.group }}\nspec:\n  group: {{ .Values.group }}\n  version: v1beta1\n"
+        "  groupPriorityMinimum: 100\n  versionPriority: 100\n  service: {name: api, namespace: default}\n")
+    axes = {"group": {"path": "group", "values": ["metrics.k8s.io"]}}
+    assert run_matrix(tmp_path, chart=str(chart), axes=axes).findings == []
+    as_helm = run_matrix(tmp_path, chart=str(chart), axes=axes, builtinAPIVersions=False)
+    assert ("deprecation", "api/removed") in stages(as_helm)

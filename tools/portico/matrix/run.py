@@ -128,7 +128,9 @@ def build_jobs(matrix: Matrix, chosen: list[dict[str, str]],
 
 
 def _builtin_kinds(matrix: Matrix, kube_version: str | None) -> tuple[str, ...]:
-    """The chart's kind-qualified capability checks that the target Kubernetes version serves.
+    """The chart's capability checks (group/version or group/version/Kind) that the target Kubernetes version
+    serves, as a real API server would answer them: helm template's own list lacks some group/versions every
+    cluster serves (apiregistration.k8s.io/v1) and every kind.
 
     Without a kubeVersion, helm template assumes the newest pinned version (helm 4 and the pinned
     helm 3 say 1.37), and so does this.
@@ -138,7 +140,9 @@ def _builtin_kinds(matrix: Matrix, kube_version: str | None) -> tuple[str, ...]:
     version = kube_version or schemas.kubernetes_versions()[-1]
     if version not in schemas.kubernetes_versions():
         return ()
-    return tuple(sorted(matrix.builtin_checks & schemas.builtin_api_versions(version)))
+    kinds = schemas.builtin_api_versions(version)
+    served = kinds | {gvk.rsplit("/", 1)[0] for gvk in kinds}
+    return tuple(sorted(matrix.builtin_checks & served))
 
 
 def _render_all(renderer, jobs: list[RenderJob], progress: Progress, stage: str = "render") -> dict[str, RenderResult]:
