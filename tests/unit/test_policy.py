@@ -178,4 +178,12 @@ def test_portico_rules_lists_every_rule_with_severity_and_fix():
     listed = {row["id"]: row for row in json.loads(done.stdout)}
     assert set(policy.rule_ids()) | {policy.INTERNAL_RULE.id, policy.UNKNOWN_SUPPRESSION.id} <= set(listed)
     assert {"kubeconform", "render", "upgrade/service-type", "admission/pod-security"} <= set(listed)
-    assert all(row["severity"] in ("error", "warning") and row["fix"] for row in listed.values())
+    assert all(row["severity"].split()[0] in ("error", "warning") and row["fix"] for row in listed.values())
+    assert listed["security/restricted-pss"]["severity"].startswith("warning (error with policy.profile")
+
+
+def test_hardening_is_a_warning_unless_the_profile_is_restricted():
+    assert policy.severity("security/restricted-pss") == policy.severity("security/read-only-root") == "warning"
+    assert policy.severity("security/restricted-pss", "restricted") == "error"
+    # what breaks availability stays an error in every profile
+    assert policy.severity("zero-downtime/max-unavailable") == "error"

@@ -538,6 +538,18 @@ def check(docs: list[Any], disabled: Iterable[str] = ()) -> list[Violation]:
     return out
 
 
+PROFILES = ("default", "restricted")
+HARDENING = ("security/",)  # rules about hardening, not about what breaks an install, an upgrade or availability
+
+
+def severity(rule_id: str, profile: str = "default") -> str:
+    """A rule's severity under a profile: hardening is a warning unless the run asks for `restricted`."""
+    rule = describe(rule_id)
+    if rule.id.startswith(HARDENING) and profile != "restricted":
+        return WARNING
+    return rule.severity
+
+
 def describe(rule_id: str) -> Rule:
     for rule in (*RULES, *DEPRECATION_RULES.values(), INTERNAL_RULE, UNKNOWN_SUPPRESSION):
         if rule.id == rule_id:

@@ -55,7 +55,10 @@ def add_parser(sub) -> None:
 def rows() -> list[dict]:
     from portico import policy
 
-    out = [{"id": r.id, "stage": "policy" if not r.id.startswith("api/") else "deprecation", "severity": r.severity,
+    out = [{"id": r.id, "stage": "policy" if not r.id.startswith("api/") else "deprecation",
+            "severity": policy.severity(r.id) + (" (error with policy.profile: restricted)"
+                                                 if policy.severity(r.id, "restricted") != policy.severity(r.id)
+                                                 else ""),
             "what": r.message, "why": r.doc, "fix": r.hint}
            for r in (*policy.RULES, *policy.DEPRECATION_RULES.values(), policy.INTERNAL_RULE,
                      policy.UNKNOWN_SUPPRESSION)]

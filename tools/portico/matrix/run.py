@@ -352,7 +352,8 @@ class _Pipeline:
             for v in policy.check(docs, disabled=self.matrix.disabled_rules):
                 rule = policy.describe(v.rule)
                 self.findings.append(Finding("policy", v.rule, f"{rule.message}: {v.detail}", v.kind, v.name,
-                                             hint=rule.hint, combinations=combos, severity=rule.severity))
+                                             hint=rule.hint, combinations=combos,
+                                             severity=policy.severity(v.rule, self.matrix.profile)))
             for v in policy.deprecations(docs, self.matrix.validate_versions):
                 if v.rule in self.matrix.disabled_rules:
                     continue

@@ -99,6 +99,7 @@ class Matrix:
     chart_crds: tuple[dict, ...] = ()  # the chart's crds/ (subcharts' too): schemas, and CRDs for admission
     admission_versions: tuple[str, ...] = ()  # `admission.kubernetesVersions`: minors of the local API servers
     subchart_switches: tuple[str, ...] = ()  # values paths that turn the chart's subcharts on and off
+    profile: str = "default"  # policy.profile: restricted makes hardening rules errors
 
     @property
     def axis_names(self) -> list[str]:
@@ -360,6 +361,7 @@ def load(path: Path, fetch: Fetch = Fetch()) -> Matrix:
         chart_crds=tuple(info.crds),
         admission_versions=_admission_versions(raw, source),
         subchart_switches=info.switches,
+        profile=raw.get("policy", {}).get("profile", "default"),
     )
 
 
