@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from portico import locks
 from portico.errors import ToolError
 from portico.paths import cache_dir, log_file
 from portico.toolchain import gomod
@@ -66,6 +67,13 @@ def build(component: Component, versions: dict[str, str], log: Callable[[str], N
     out = output_dir(component, version)
     if (out / ".complete").exists():
         return out
+    with locks.building(out):
+        if (out / ".complete").exists():  # another process built it while this one waited
+            return out
+        return _build(component, version, out, log)
+
+
+def _build(component: Component, version: str, out: Path, log: Callable[[str], None]) -> Path:
     go = gomod.go()
     if component.cgo and "seccomp" in component.tags and not Path("/usr/include/seccomp.h").exists():
         raise ToolError(f"{component.name} links libseccomp: install its headers (apt-get install libseccomp-dev)")

@@ -23,6 +23,7 @@ from importlib import metadata, resources
 from pathlib import Path
 from typing import Any, Iterator
 
+from portico import locks
 from portico.errors import InputError, ToolError
 from portico.paths import cache_dir
 from portico.schemas import crd as crdschema
@@ -153,10 +154,14 @@ def ensure_schemas(*, force: bool = False, log=print) -> Path:
         marker = root / f"v{minor}.0-standalone-strict" / _READY_MARKER
         if marker.exists() and not force:
             continue
-        count = build_kubernetes_version(minor, root)
-        marker.write_text(str(count))
+        with locks.building(marker.parent):
+            if marker.exists() and not force:  # another process built it while this one waited
+                continue
+            count = build_kubernetes_version(minor, root)
+            marker.write_text(str(count))
         log(f"schemas      v{minor}     {count} standalone strict kind schemas")
-    crdschema.ensure_crd_schemas(root / crd_dir_name(), force=force, log=log)
+    with locks.building(root / crd_dir_name()):
+        crdschema.ensure_crd_schemas(root / crd_dir_name(), force=force, log=log)
     return root
 
 

@@ -21,6 +21,7 @@ import urllib.error
 from pathlib import Path
 from typing import Callable, Collection
 
+from portico import locks
 from portico.process import Runner, default_runner
 from portico.paths import bin_dir, data_path, log_file
 from portico.toolchain import download, gomod, stamps
@@ -62,6 +63,13 @@ def ensure_tool(tool: Tool, versions: dict[str, str], *, allow_download: bool = 
     dest = bin_dir() / tool.name
     if _installed(tool, version):
         return f"{tool.name:<12} {version:<9} present in {bin_dir()}"
+    with locks.building(dest):
+        if _installed(tool, version):  # another process installed it while this one waited
+            return f"{tool.name:<12} {version:<9} present in {bin_dir()} (installed by another portico)"
+        return _install_tool(tool, version, dest, allow_download)
+
+
+def _install_tool(tool: Tool, version: str, dest: Path, allow_download: bool) -> str:
 
     on_path = shutil.which(tool.name)
     if on_path and Path(on_path).resolve() != dest.resolve() and same_version(reported_version(on_path, tool),
@@ -136,6 +144,13 @@ def ensure_renderer() -> str:
     digest = stamps.source_digest(src)
     if renderer_ready():
         return f"{RENDERER:<12} {digest[:9]} present in {bin_dir()}"
+    with locks.building(bin_dir() / RENDERER):
+        if renderer_ready():
+            return f"{RENDERER:<12} {digest[:9]} present in {bin_dir()} (built by another portico)"
+        return _build_renderer(src, digest)
+
+
+def _build_renderer(src: Path, digest: str) -> str:
     started = time.monotonic()
     dest = bin_dir() / RENDERER
     tmp = dest.with_name(f".{RENDERER}.tmp")
