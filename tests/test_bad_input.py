@@ -140,6 +140,26 @@ CASES = {
     "cluster: unknown action": (lambda t: ["cluster", "explode"], ["invalid choice"]),
     "setup: unknown tool": (lambda t: ["setup", "frob"], ["unknown tool", "frob"]),
     "setup: --skip an unknown tool": (lambda t: ["setup", "--skip", "frob"], ["--skip", "frob", "registry"]),
+    # what a first report met (issue: the first report on an unseen chart)
+    "matrix: --json is a directory": (lambda t: ["matrix", matrix_file(t), "-o", str(t / "o"), "--json", str(t)],
+                                      ["--json", "is a directory"]),
+    "matrix: --schema-location does not exist": (
+        lambda t: ["matrix", matrix_file(t), "-o", str(t / "o"), "--schema-location", "/does/not/exist"],
+        ["--schema-location", "/does/not/exist"]),
+    "matrix: validate.schemaLocations does not exist": (
+        lambda t: ["matrix", matrix_file(t, validate={"kubernetesVersions": ["1.34"], "schemaLocations": ["nope/"]}),
+                   "-o", str(t / "o")], ["validate.schemaLocations[0]", "'nope/' does not exist"]),
+    "matrix: a key given twice": (lambda t: ["matrix", write(t, "m.yaml", f"chart: {TINY}\naxes:\n  a: {{path: bug, "
+                                                             f"values: [none]}}\naxes: {{}}\n"), "-o", str(t / "o")],
+                                  ["m.yaml", "line 4", "'axes' is given twice"]),
+    "upgrade-check: --rate inf": (lambda t: ["upgrade-check", str(TINY), "--release", "r", "--namespace", "n",
+                                             "--target", "w=http://127.0.0.1:1/", "--rate", "inf"],
+                                  ["--rate", "finite"]),
+    "version-check: outside a git repository": (lambda t: ["version-check", _plain_chart(t)],
+                                                ["not in a git repository"]),
+    "ci: --charts names no chart": (lambda t: ["ci", _plain_repo(t), "--charts", "nope"], ["--charts", "'nope'"]),
+    "ci: a ct.yaml key ct lacks": (lambda t: ["ci", _plain_repo(t, "chart-dir: [charts]\n"), "--all"],
+                                   ["ct.yaml", "'chart-dir'"]),
 }
 
 
@@ -193,3 +213,19 @@ def test_bad_input_exits_2_naming_it(case, tmp_path):
         assert text in stderr, f"{text!r} not in: {stderr}"
     after = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
     assert after == before, f"left behind: {set(after) - set(before)}; removed: {set(before) - set(after)}"
+
+
+def _plain_chart(tmp: Path) -> str:
+    import shutil
+
+    shutil.copytree(TINY, tmp / "plain")
+    return str(tmp / "plain")
+
+
+def _plain_repo(tmp: Path, ct_yaml: str | None = None) -> str:
+    import shutil
+
+    shutil.copytree(TINY, tmp / "repo" / "charts" / "tiny")
+    if ct_yaml is not None:
+        (tmp / "repo" / "ct.yaml").write_text(ct_yaml)
+    return str(tmp / "repo")

@@ -9,6 +9,7 @@ Errors print one line and exit non-zero: 1 for findings, 2 for bad input.
 from __future__ import annotations
 
 import argparse
+import math
 import dataclasses
 import json
 import os
@@ -72,7 +73,7 @@ def _k8s_minor(raw: str) -> str:
 def _add_schema_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--api-versions", action="append", default=[], metavar="GROUP/VERSION[/KIND]",
                    help="Capabilities.APIVersions as on your cluster, e.g. gateway.networking.k8s.io/v1 (repeatable)")
-    p.add_argument("--schema-location", action="append", default=[], metavar="LOCATION",
+    p.add_argument("--schema-location", action="append", default=[], metavar="LOCATION", type=_schema_location,
                    help="extra kubeconform schema location, in its syntax (an offline directory or a file "
                         "template with {{.ResourceKind}}...; repeatable)")
 
@@ -253,9 +254,28 @@ def _positive(raw: str) -> float:
         value = float(raw)
     except ValueError:
         value = 0.0
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a number above 0, got {raw!r}")
+    if not (value > 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"expected a finite number above 0, got {raw!r}")
     return value
+
+
+def _report_path(raw: str) -> Path:
+    """A report file to write: refused before any work when it cannot be one."""
+    path = Path(raw)
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{raw!r} is a directory; give a file path, e.g. {Path(raw) / 'report'}")
+    parent = next((p for p in path.absolute().parents if p.exists()), None)
+    if parent is not None and not parent.is_dir():
+        raise argparse.ArgumentTypeError(f"{raw!r}: {parent} is a file, so no directory can be made there")
+    return path
+
+
+def _schema_location(raw: str) -> str:
+    """kubeconform's syntax: a URL or a file template as they are; a plain local path must exist."""
+    if raw == "default" or "://" in raw or "{{" in raw or Path(raw).exists():
+        return raw
+    raise argparse.ArgumentTypeError(f"{raw!r} does not exist (a directory of schemas, a file template with "
+                                     f"{{{{.ResourceKind}}}}, a URL, or 'default')")
 
 
 def _disruption(raw: str):
@@ -459,6 +479,11 @@ def cmd_version_check(args: argparse.Namespace) -> int:
         found = versioning.comparison_base(chart)
         print(found[0] if found else "")
         return EXIT_OK
+    from portico.clients.git import Git
+
+    if Git().toplevel(chart) is None:
+        raise InputError("is not in a git repository: there is no earlier version of the chart to compare with",
+                         source=str(chart))
     problems = versioning.metadata_problems(chart)
     found = (args.base, args.base) if args.base else versioning.comparison_base(chart)
     if found is None:
@@ -502,10 +527,11 @@ def cmd_versions(args: argparse.Namespace) -> int:
 
 
 def _add_report_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--junit", type=Path, help="write a JUnit XML report")
-    p.add_argument("--json", type=Path, help="write a JSON report")
-    p.add_argument("--markdown", type=Path, help="write a Markdown summary (also appended to $GITHUB_STEP_SUMMARY)")
-    p.add_argument("--sarif", type=Path, help="write SARIF 2.1.0 for GitHub code scanning")
+    p.add_argument("--junit", type=_report_path, help="write a JUnit XML report")
+    p.add_argument("--json", type=_report_path, help="write a JSON report")
+    p.add_argument("--markdown", type=_report_path,
+                   help="write a Markdown summary (also appended to $GITHUB_STEP_SUMMARY)")
+    p.add_argument("--sarif", type=_report_path, help="write SARIF 2.1.0 for GitHub code scanning")
 
 
 def _add_cluster_report_args(p: argparse.ArgumentParser) -> None:
@@ -609,7 +635,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--kube-version", action="append", type=_k8s_minor,
                    help="Kubernetes version to validate against (repeatable; default: the pinned range)")
     p.add_argument("--skip-kind", action="append", default=[], help="kind to skip (repeatable)")
-    p.add_argument("--schema-location", action="append", default=[], metavar="LOCATION",
+    p.add_argument("--schema-location", action="append", default=[], metavar="LOCATION", type=_schema_location,
                    help="extra kubeconform schema location (an offline directory or file template; repeatable)")
     p.add_argument("--admission", action="store_true",
                    help="also send every object to a local kube-apiserver (server-side dry-run)")

@@ -31,6 +31,27 @@ HelmLoader.yaml_implicit_resolvers = {
 HelmLoader.add_constructor("tag:yaml.org,2002:value", lambda loader, node: loader.construct_scalar(node))
 
 
+class UniqueKeyLoader(HelmLoader):  # type: ignore[misc, valid-type]
+    """HelmLoader that refuses a key given twice in one mapping (YAML allows it; the last would win silently)."""
+
+    def construct_mapping(self, node, deep=False):  # noqa: ANN001 - PyYAML's signature
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[Any, int] = {}
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    continue
+                key = self.construct_object(key_node, deep=True)
+                if isinstance(key, (str, int, float, bool)) and key in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"the key {key!r} is given twice (first on line {seen[key] + 1}); the second "
+                        f"would silently replace the first", key_node.start_mark)
+                seen.setdefault(key, key_node.start_mark.line)
+        return super().construct_mapping(node, deep)
+
+
+UniqueKeyLoader.add_constructor("tag:yaml.org,2002:map", UniqueKeyLoader.construct_yaml_map)
+
+
 def _string_keys(node: Any) -> Any:
     """Mapping keys as helm has them: sigs.k8s.io/yaml goes through JSON, so `on:` is "true" and `1:` is "1"."""
     if isinstance(node, dict):
@@ -61,7 +82,7 @@ def loads(text: str, *, source: str) -> Any:
         raise _yaml_error(exc, source) from exc
 
 
-def read_yaml(path: Path, what: str, *, string_keys: bool = True) -> Any:
+def read_yaml(path: Path, what: str, *, string_keys: bool = True, unique_keys: bool = False) -> Any:
     """Any YAML input file of the user's, read as helm reads YAML; InputError naming the file otherwise."""
     if path.is_dir():
         raise InputError(f"is a directory, expected {what}", source=str(path))
@@ -69,10 +90,11 @@ def read_yaml(path: Path, what: str, *, string_keys: bool = True) -> Any:
         text = path.read_text()
     except OSError as exc:
         raise InputError(f"cannot read {what}: {exc.strerror}", source=str(path)) from exc
-    if string_keys:
+    if string_keys and not unique_keys:
         return loads(text, source=str(path))
     try:
-        return yaml.load(text, Loader=HelmLoader)  # noqa: S506 - a safe loader
+        data = yaml.load(text, Loader=UniqueKeyLoader if unique_keys else HelmLoader)  # noqa: S506 - a safe loader
+        return _string_keys(data) if string_keys else data
     except yaml.YAMLError as exc:
         raise _yaml_error(exc, str(path)) from exc
 

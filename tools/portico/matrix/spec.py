@@ -128,7 +128,7 @@ def _explain(error: jsonschema.ValidationError) -> str:
 
 def _load_yaml(path: Path) -> Any:
     # Keys as written: a level label written `off:` must be caught, not silently become "false".
-    return read_yaml(path, "a matrix file", string_keys=False)
+    return read_yaml(path, "a matrix file", string_keys=False, unique_keys=True)
 
 
 def _existing(base: Path, rel: str, source: str, key_path: str) -> Path:
@@ -354,7 +354,8 @@ def load(path: Path, fetch: Fetch = Fetch()) -> Matrix:
         upgrade_from=raw.get("upgrade", {}).get("from"),
         properties=tuple(properties),
         api_versions=tuple(raw.get("apiVersions", [])),
-        schema_locations=tuple(_schema_location(base, loc) for loc in validate.get("schemaLocations", [])),
+        schema_locations=tuple(_schema_location(base, loc, source, f"validate.schemaLocations[{i}]")
+                               for i, loc in enumerate(validate.get("schemaLocations", []))),
         baseline=_existing(base, raw["baseline"], source, "baseline") if "baseline" in raw else None,
         builtin_checks=info.capability_checks if raw.get("builtinAPIVersions", True) else frozenset(),
         use_builtin_checks=raw.get("builtinAPIVersions", True),
@@ -377,8 +378,13 @@ def _admission_versions(raw: dict[str, Any], source: str) -> tuple[str, ...]:
     return wanted
 
 
-def _schema_location(base: Path, location: str) -> str:
-    """kubeconform's syntax; a relative directory or file template is relative to the matrix file."""
-    if "://" in location or location.startswith("/") or location == "default":
+def _schema_location(base: Path, location: str, source: str = "", key_path: str = "") -> str:
+    """kubeconform's syntax; a relative directory or file template is relative to the matrix file, and a plain
+    local path must exist."""
+    if "://" in location or location == "default":
         return location
-    return str(base / location)
+    resolved = location if location.startswith("/") else str(base / location)
+    if "{{" not in location and not Path(resolved).exists():
+        raise InputError(f"{location!r} does not exist (resolved to {resolved})", source=source or None,
+                         key_path=key_path or None)
+    return resolved

@@ -76,7 +76,7 @@ def load(path: Path | None) -> CiConfig:
     if path is None:
         return CiConfig()
     source = str(path)
-    raw = read_yaml(path, "a chart-testing config") or {}
+    raw = read_yaml(path, "a chart-testing config", unique_keys=True) or {}
     if not isinstance(raw, dict):
         raise InputError("expected a mapping of ct settings", source=source)
     unknown = sorted(k for k in raw if k not in USED and k not in IGNORED)
