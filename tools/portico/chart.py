@@ -96,11 +96,63 @@ def _from_files(path: Path, files: dict[str, bytes]) -> ChartInfo:
     for sub in subcharts.values():
         crds += sub.crds
         checks |= sub.capability_checks
+    schema = _inline(schema, schema, files, subcharts, ())
     meta = yaml.safe_load(files["Chart.yaml"]) or {}
     name = str(meta.get("name", path.name)) if isinstance(meta, dict) else path.name
     dependencies = meta.get("dependencies") if isinstance(meta, dict) else None
     return ChartInfo(path, name, chart_values if isinstance(chart_values, dict) else {}, schema, subcharts, crds,
                      frozenset(checks), _switches(dependencies if isinstance(dependencies, list) else [], subcharts))
+
+
+UNRESOLVED = "x-portico-unresolved-ref"  # a `$ref` not found offline: the keys under it cannot be judged
+
+
+def _pointer(root: Any, fragment: str) -> Any:
+    node = root
+    for part in filter(None, fragment.lstrip("/").split("/")):
+        part = part.replace("~1", "/").replace("~0", "~")
+        node = node.get(part) if isinstance(node, dict) else (
+            node[int(part)] if isinstance(node, list) and part.isdigit() and int(part) < len(node) else None)
+    return node
+
+
+def _ref_target(ref: str, root: Any, files: dict[str, bytes], subcharts: dict[str, "ChartInfo"]) -> Any:
+    """What a values schema's `$ref` points at, found offline: a pointer into the same document, a file of the
+    chart, or (a URL or path ending in NAME/values.schema.json) the schema of the vendored subchart NAME, as a
+    chart built on a library chart refers to the library's schema. None when it cannot be found here."""
+    where, _, fragment = ref.partition("#")
+    if not where:
+        return _pointer(root, fragment)
+    parts = [p for p in where.removeprefix("file://").split("/") if p not in ("", ".")]
+    if len(parts) >= 2 and parts[-1] == "values.schema.json" and parts[-2] in subcharts:
+        return _pointer(subcharts[parts[-2]].schema, fragment)
+    local = "/".join(parts)
+    if "://" not in where and local in files:
+        try:
+            return _pointer(json.loads(files[local]), fragment)
+        except ValueError:
+            return None
+    return None
+
+
+def _inline(node: Any, root: Any, files: dict[str, bytes], subcharts: dict[str, "ChartInfo"],
+            seen: tuple[str, ...]) -> Any:
+    """The schema with every `$ref` the chart can resolve offline put in place (merged with its siblings); one it
+    cannot resolve becomes an open schema, so no key is refused for want of it. Used to check matrix keys."""
+    if isinstance(node, list):
+        return [_inline(v, root, files, subcharts, seen) for v in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: _inline(v, root, files, subcharts, seen) for k, v in node.items() if k != "$ref"}
+    ref = node.get("$ref")
+    if isinstance(ref, str) and ref not in seen and len(seen) < 32:
+        target = _ref_target(ref, root, files, subcharts)
+        target = _inline(target, root if ref.startswith("#") else target, files, subcharts, (*seen, ref)) \
+            if isinstance(target, dict) else {UNRESOLVED: ref}
+        merged = {**target, **out}
+        merged["properties"] = {**(target.get("properties") or {}), **(out.get("properties") or {})}
+        return merged
+    return out
 
 
 def _switches(dependencies: list[Any], subcharts: dict[str, ChartInfo]) -> tuple[str, ...]:
@@ -130,7 +182,12 @@ def remote_refs(schema: Any) -> Iterator[str]:
 
 
 def _schema_properties(schema: Any) -> dict[str, Any]:
-    return (schema.get("properties") or {}) if isinstance(schema, dict) else {}
+    if not isinstance(schema, dict):
+        return {}
+    props = dict(schema.get("properties") or {})
+    for part in schema.get("allOf") or []:  # composed schemas: every part's keys are the chart's
+        props.update(_schema_properties(part))
+    return props
 
 
 def _closed(schema: Any) -> bool:
@@ -160,6 +217,8 @@ def unknown_key(info: ChartInfo, path: str) -> str | None:
         if node is not None and not isinstance(node, dict):
             return (f"{where!r} is a {type(node).__name__} in the chart's values, not a map, so it cannot have "
                     f"the key {key!r}")
+        if isinstance(schema, dict) and UNRESOLVED in schema and key not in _schema_properties(schema):
+            return None  # the schema refers elsewhere for its keys, somewhere not found offline
         props = _schema_properties(schema)
         if isinstance(node, dict) and key in node:
             node, schema = node[key], props.get(key, {})
