@@ -100,6 +100,8 @@ bench: setup ## throughput benchmarks (results in benchmarks/results, summary in
 	$(PY) benchmarks/bench_load.py --json benchmarks/results/load.json
 	$(PY) benchmarks/bench_gobuild.py --json benchmarks/results/gobuild.json
 	$(PY) benchmarks/bench_pruned_build.py --json benchmarks/results/pruned_build.json
+	$(PY) benchmarks/bench_ci.py --json benchmarks/results/ci.json
+	$(PY) benchmarks/audit_renderer.py --json benchmarks/results/audit_renderer.json
 
 docs: setup ## regenerate the chart README (values.yaml comments, the rejection table of tests/chart/rejections.py)
 	$(PY) -m tests.chart.rejections

@@ -244,3 +244,34 @@ def test_capabilities_answer_group_versions_every_cluster_serves(tmp_path):
     assert run_matrix(tmp_path, chart=str(chart), axes=axes).findings == []
     as_helm = run_matrix(tmp_path, chart=str(chart), axes=axes, builtinAPIVersions=False)
     assert ("deprecation", "api/removed") in stages(as_helm)
+
+
+class CountingRenderer:
+    def __init__(self, chart):
+        from portico.renderer import InProcessRenderer
+
+        self.inner, self.batches = InProcessRenderer(chart), []
+
+    def render_many(self, jobs):
+        jobs = list(jobs)
+        self.batches.append(len(jobs))
+        return self.inner.render_many(jobs)
+
+
+def test_renders_are_probed_twice_only_when_a_template_calls_a_random_function(tmp_path):
+    plain = CountingRenderer(TINY)
+    run(spec.load(write_matrix(tmp_path, axes={"replicas": {"path": "replicas", "values": [1, 2]}})),
+        tmp_path / "o1", renderer=plain)
+    assert plain.batches == [2], "no random function in the templates: no probe renders"
+    random_chart = tmp_path / "random"
+    (random_chart / "templates").mkdir(parents=True)
+    (random_chart / "Chart.yaml").write_text("apiVersion: v2\nname: random\nversion: 0.1.0\n")
+    (random_chart / "values.yaml").write_text("replicas: 1\n")
+    (random_chart / "templates" / "secret.yaml").write_text(
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s{{ .Values.replicas }}\n"
+        "stringData:\n  password: {{ randAlphaNum 16 | quote }}\n")
+    probed = CountingRenderer(random_chart)
+    result = run(spec.load(write_matrix(tmp_path, chart=str(random_chart),
+                                        axes={"replicas": {"path": "replicas", "values": [1, 2]}})),
+                 tmp_path / "o2", renderer=probed)
+    assert probed.batches == [2, 2] and result.randomised == ["Secret stringData.password"]

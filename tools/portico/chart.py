@@ -22,6 +22,9 @@ from portico.errors import InputError
 
 
 _HAS = re.compile(r'APIVersions\.Has\s+"([^"]+)"')
+# sprig and helm functions whose output differs between two renders of the same values
+_RANDOM = re.compile(r"\b(rand\w*|uuidv4|gen(CA|PrivateKey|SelfSignedCert|SignedCert)\w*|now|date\w*|ago|"
+                     r"unixEpoch|htpasswd|bcrypt|encryptAES|shuffle|derivePassword|lookup)\b")
 
 
 @dataclass
@@ -36,6 +39,9 @@ class ChartInfo:
     # The values paths that switch subcharts on and off (conditions, `tags.<tag>`), subcharts' included, as
     # paths from this chart's values: renders that agree on them render the same set of subcharts.
     switches: tuple[str, ...] = ()
+    # A template calls a function whose output changes from render to render (random, time, salted hashes):
+    # only then are renders probed twice to find the places to mask.
+    randomising: bool = True
 
 
 def _files_of_dir(root: Path) -> dict[str, bytes]:
@@ -90,18 +96,23 @@ def _from_files(path: Path, files: dict[str, bytes]) -> ChartInfo:
             sub = _from_files(path / "charts" / sub_dir, sub_files)
             subcharts[sub.name] = sub
     checks = set()
+    randomising = False
     for name, data in files.items():
         if name.endswith((".yaml", ".yml", ".tpl", ".txt")):
-            checks.update(_HAS.findall(data.decode(errors="replace")))
+            text = data.decode(errors="replace")
+            checks.update(_HAS.findall(text))
+            randomising = randomising or ("{{" in text and bool(_RANDOM.search(text)))
     for sub in subcharts.values():
         crds += sub.crds
         checks |= sub.capability_checks
+        randomising = randomising or sub.randomising
     schema = _inline(schema, schema, files, subcharts, ())
     meta = yaml.safe_load(files["Chart.yaml"]) or {}
     name = str(meta.get("name", path.name)) if isinstance(meta, dict) else path.name
     dependencies = meta.get("dependencies") if isinstance(meta, dict) else None
     return ChartInfo(path, name, chart_values if isinstance(chart_values, dict) else {}, schema, subcharts, crds,
-                     frozenset(checks), _switches(dependencies if isinstance(dependencies, list) else [], subcharts))
+                     frozenset(checks), _switches(dependencies if isinstance(dependencies, list) else [], subcharts),
+                     randomising)
 
 
 UNRESOLVED = "x-portico-unresolved-ref"  # a `$ref` not found offline: the keys under it cannot be judged

@@ -232,7 +232,7 @@ class _Pipeline:
         renderer = renderer or default_renderer(self.matrix.chart)
         rendered = _render_all(renderer, self.jobs, self.progress)
         probes, plain = _probe_jobs(self.jobs, rendered)
-        if probes:
+        if probes and self.matrix.randomising:  # no template calls a random or time function: nothing to find
             again = _render_all(renderer, probes, self.progress, "probe")
             self.masks = randomness.masks([(rendered[p.id.removeprefix("probe:")].manifest, again[p.id].manifest)
                                            for p in probes if again[p.id].error is None], self.docs)

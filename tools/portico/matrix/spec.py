@@ -100,6 +100,7 @@ class Matrix:
     admission_versions: tuple[str, ...] = ()  # `admission.kubernetesVersions`: minors of the local API servers
     subchart_switches: tuple[str, ...] = ()  # values paths that turn the chart's subcharts on and off
     profile: str = "default"  # policy.profile: restricted makes hardening rules errors
+    randomising: bool = True  # the chart's templates call random or time functions: probe renders twice
 
     @property
     def axis_names(self) -> list[str]:
@@ -262,6 +263,7 @@ def with_chart(matrix: Matrix, chart: Path) -> Matrix:
         raise InputError(f"{str(chart)!r} is not a chart (no Chart.yaml)", source="--chart")
     info = load_chart(resolved)
     return replace(matrix, chart=resolved, chart_crds=tuple(info.crds), subchart_switches=info.switches,
+                   randomising=info.randomising,
                    builtin_checks=info.capability_checks if matrix.use_builtin_checks else frozenset())
 
 
@@ -363,6 +365,7 @@ def load(path: Path, fetch: Fetch = Fetch()) -> Matrix:
         admission_versions=_admission_versions(raw, source),
         subchart_switches=info.switches,
         profile=raw.get("policy", {}).get("profile", "default"),
+        randomising=info.randomising,
     )
 
 
