@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.chart.render import render
+from tests.chart.render import render, render_error
 
 HTTP = {"name": "http", "port": 80, "targetPort": "http"}
 
@@ -46,6 +46,17 @@ def test_an_external_name_alias_runs_no_pods(kind, helm):
     out = render({**EVERYTHING_ON, "workload": {"kind": kind},
                   **svc(type="ExternalName", externalName="db.example.com")}, helm=helm)
     assert out.kinds() == ["Service"]
+
+
+@pytest.mark.parametrize("helm", ["helm", "helm3"])
+def test_an_alias_only_release_needs_no_selector(helm):
+    """workload.kind None with an ExternalName Service: a name in the namespace for something outside, nothing
+    to select, so no selector is asked for; kind None with any other Service still needs one."""
+    out = render({**EVERYTHING_ON, "workload": {"kind": "None"},
+                  **svc(type="ExternalName", externalName="db.example.com")}, helm=helm)
+    assert out.kinds() == ["Service"] and "selector" not in out.one("Service")["spec"]
+    assert "workload.selector: required when workload.kind is None" in render_error(
+        {"workload": {"kind": "None"}, **svc(type="ClusterIP")}, helm=helm)
 
 
 def test_service_only_mode_renders_nothing_for_pods_either():

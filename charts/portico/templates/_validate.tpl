@@ -43,7 +43,8 @@ in values.schema.json.
 {{- if and $v.expose.via (not $v.expose.hosts) }}
 {{- fail (printf "expose.hosts: expose.via (%s) needs at least one host, such as [{host: app.example.com, paths: [{path: /}]}]" (join ", " $v.expose.via)) }}
 {{- end }}
-{{- if and (eq $v.workload.kind "None") (not $v.workload.selector) }}
+{{- /* An ExternalName main Service is an alias: it selects no pods, so there is nothing to ask for. */}}
+{{- if and (eq $v.workload.kind "None") (not $v.workload.selector) (not (and $v.service.enabled (eq (toString $v.service.type) "ExternalName"))) }}
 {{- fail "workload.selector: required when workload.kind is None (service-only mode needs the labels of the pods to expose)" }}
 {{- end }}
 {{- if kindIs "slice" $v.env }}
