@@ -73,4 +73,4 @@ def test_upgrade_check_refuses_a_rate_that_is_no_positive_number(rate, capsys):
         main(["upgrade-check", str(Path(__file__).parents[1] / "charts" / "portico"), "--release", "r",
               "--namespace", "n", "--target", "np=http://127.0.0.1:30002/", "--rate", rate])
     assert exit_.value.code == 2
-    assert f"--rate: expected a number above 0, got '{rate}'" in capsys.readouterr().err
+    assert f"--rate: expected a finite number above 0, got '{rate}'" in capsys.readouterr().err

@@ -42,6 +42,7 @@ class ChartInfo:
     # A template calls a function whose output changes from render to render (random, time, salted hashes):
     # only then are renders probed twice to find the places to mask.
     randomising: bool = True
+    schema_refs: tuple[str, ...] = ()  # every `$ref` of values.schema.json as written (before inlining)
 
 
 def _files_of_dir(root: Path) -> dict[str, bytes]:
@@ -106,13 +107,16 @@ def _from_files(path: Path, files: dict[str, bytes]) -> ChartInfo:
         crds += sub.crds
         checks |= sub.capability_checks
         randomising = randomising or sub.randomising
+    from portico.schemas import refs as schema_refs
+
+    written_refs = tuple(schema_refs(schema))
     schema = _inline(schema, schema, files, subcharts, ())
     meta = yaml.safe_load(files["Chart.yaml"]) or {}
     name = str(meta.get("name", path.name)) if isinstance(meta, dict) else path.name
     dependencies = meta.get("dependencies") if isinstance(meta, dict) else None
     return ChartInfo(path, name, chart_values if isinstance(chart_values, dict) else {}, schema, subcharts, crds,
                      frozenset(checks), _switches(dependencies if isinstance(dependencies, list) else [], subcharts),
-                     randomising)
+                     randomising, written_refs)
 
 
 UNRESOLVED = "x-portico-unresolved-ref"  # a `$ref` not found offline: the keys under it cannot be judged
@@ -185,11 +189,10 @@ def _switches(dependencies: list[Any], subcharts: dict[str, ChartInfo]) -> tuple
     return tuple(dict.fromkeys(out))
 
 
-def remote_refs(schema: Any) -> Iterator[str]:
-    """`$ref`s a values schema makes to other hosts (helm would fetch them; portico runs offline)."""
-    from portico.schemas import refs
-
-    return (ref for ref in refs(schema) if ref.startswith(("http://", "https://")))
+def remote_refs(info: ChartInfo) -> Iterator[str]:
+    """`$ref`s the values schema makes to other hosts: helm fetches them on every render, and portico runs
+    offline (a key check follows one that names a vendored subchart's schema; the render cannot)."""
+    return (ref for ref in info.schema_refs if ref.startswith(("http://", "https://")))
 
 
 def _schema_properties(schema: Any) -> dict[str, Any]:

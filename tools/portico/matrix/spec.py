@@ -216,7 +216,7 @@ def _check_keys(raw_axes: dict[str, Any], info: ChartInfo, source: str) -> None:
 
 def _check_chart(chart: Path, raw_axes: dict[str, Any], source: str) -> ChartInfo:
     info = load_chart(chart)
-    refs = sorted(set(remote_refs(info.schema)))
+    refs = sorted(set(remote_refs(info)))
     if refs:
         raise InputError(f"the chart's values.schema.json refers to {refs[0]}, which portico cannot fetch offline: "
                          f"save that schema into the chart (for example schemas/<name>.json) and make the $ref "
