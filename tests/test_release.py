@@ -240,9 +240,8 @@ def git(repo: Path, *args: str) -> str:
                           capture_output=True, text=True).stdout
 
 
-@pytest.fixture
-def released_repo(tmp_path) -> Path:
-    """A git repository whose chart was released as portico-<VERSION> (tagged)."""
+def chart_repo(tmp_path: Path) -> Path:
+    """A git repository holding a copy of the chart in one commit; the chart's path."""
     repo = tmp_path / "repo"
     chart = repo / "charts" / "portico"
     chart.parent.mkdir(parents=True)
@@ -250,7 +249,14 @@ def released_repo(tmp_path) -> Path:
     git(repo, "init", "-q", "-b", "main")
     git(repo, "add", ".")
     git(repo, "commit", "-q", "-m", "chart")
-    git(repo, "tag", "-a", f"portico-{VERSION}", "-m", "release")
+    return chart
+
+
+@pytest.fixture
+def released_repo(tmp_path) -> Path:
+    """A git repository whose chart was released as portico-<VERSION> (tagged)."""
+    chart = chart_repo(tmp_path)
+    git(chart.parents[1], "tag", "-a", f"portico-{VERSION}", "-m", "release")
     return chart
 
 
@@ -314,13 +320,8 @@ def test_metadata_problems_name_the_key(tmp_path):
 def test_without_release_tags_the_previous_version_is_found_in_the_history(tmp_path):
     """A fresh clone has no tags: version-check and make check's upgrade comparison use the last commit with the
     chart's previous version."""
-    repo = tmp_path / "repo"
-    chart = repo / "charts" / "portico"
-    chart.parent.mkdir(parents=True)
-    subprocess.run(["cp", "-r", str(CHART), str(chart)], check=True)
-    git(repo, "init", "-q", "-b", "main")
-    git(repo, "add", ".")
-    git(repo, "commit", "-q", "-m", "chart")
+    chart = chart_repo(tmp_path)
+    repo = chart.parents[1]
     # negative control: a single version in the whole history leaves nothing to compare with
     assert portico("version-check", str(chart), "--previous-ref").stdout.strip() == ""
     assert "nothing to compare with" in portico("version-check", str(chart)).stdout

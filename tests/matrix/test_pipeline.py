@@ -32,6 +32,16 @@ def run_matrix(tmp_path: Path, **overrides):
     return run(spec.load(write_matrix(tmp_path, **overrides)), tmp_path / "out")
 
 
+def one_template_chart(tmp_path: Path, name: str, values: str, template: str) -> Path:
+    """A chart of one template, written for a test."""
+    chart = tmp_path / name
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text(f"apiVersion: v2\nname: {name}\nversion: 0.1.0\n")
+    (chart / "values.yaml").write_text(values)
+    (chart / "templates" / "main.yaml").write_text(template)
+    return chart
+
+
 def stages(result) -> set[tuple[str, str]]:
     return {(f.stage, f.rule) for f in result.findings}
 
@@ -204,16 +214,12 @@ def test_a_removed_api_version_is_one_finding_not_two(tmp_path):
     """A PDB hard-coded to policy/v1beta1: "removed in 1.25" (with the replacement), not also kubeconform's
     "could not find schema" for the same object and version. An unknown kind still gets the schema finding
     (test_unknown_kind_is_an_error_unless_listed: the negative control)."""
-    chart = tmp_path / "old-pdb"
-    (chart / "templates").mkdir(parents=True)
-    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: old-pdb\nversion: 0.1.0\n")
-    (chart / "values.yaml").write_text("minAvailable: 1\n")
-    (chart / "templates" / "pdb.yaml").write_text(
+    chart = one_template_chart(tmp_path, "old-pdb", "minAvailable: 1\n", (
         "apiVersion: policy/v1beta1\nkind: PodDisruptionBudget\nmetadata:\n  name: web\nspec:\n"
-        "  minAvailable: {{ .Values.minAvailable }}\n  selector:\n    matchLabels: {app: web}\n")
+        "  minAvailable: {{ .Values.minAvailable }}\n  selector:\n    matchLabels: {app: web}\n"))
     result = run_matrix(tmp_path, chart=str(chart), axes={"min": {"path": "minAvailable", "values": [1]}})
     assert stages(result) == {("deprecation", "api/removed")}
-    assert all(f.file.endswith("old-pdb/templates/pdb.yaml") and f.line == 2 for f in result.findings)
+    assert all(f.file.endswith("old-pdb/templates/main.yaml") and f.line == 2 for f in result.findings)
 
 
 def test_kubeconform_messages_name_the_fields():
@@ -231,15 +237,11 @@ def test_capabilities_answer_group_versions_every_cluster_serves(tmp_path):
     """helm template's own list lacks apiregistration.k8s.io/v1: a chart that checks it rendered v1beta1
     (removed in 1.22) and got two false errors. The matrix answers what the target version serves; with
     builtinAPIVersions: false it answers as helm template does (the negative control)."""
-    chart = tmp_path / "aggregated"
-    (chart / "templates").mkdir(parents=True)
-    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: aggregated\nversion: 0.1.0\n")
-    (chart / "values.yaml").write_text("group: metrics.k8s.io\n")
-    (chart / "templates" / "apiservice.yaml").write_text(
+    chart = one_template_chart(tmp_path, "aggregated", "group: metrics.k8s.io\n", (
         '{{- if .Capabilities.APIVersions.Has "apiregistration.k8s.io/v1" }}\napiVersion: apiregistration.k8s.io/v1\n'
         "{{- else }}\napiVersion: apiregistration.k8s.io/v1beta1\n{{- end }}\nkind: APIService\nmetadata:\n"
         "  name: v1beta1.{{ .Values.group }}\nspec:\n  group: {{ .Values.group }}\n  version: v1beta1\n"
-        "  groupPriorityMinimum: 100\n  versionPriority: 100\n  service: {name: api, namespace: default}\n")
+        "  groupPriorityMinimum: 100\n  versionPriority: 100\n  service: {name: api, namespace: default}\n"))
     axes = {"group": {"path": "group", "values": ["metrics.k8s.io"]}}
     assert run_matrix(tmp_path, chart=str(chart), axes=axes).findings == []
     as_helm = run_matrix(tmp_path, chart=str(chart), axes=axes, builtinAPIVersions=False)
@@ -263,13 +265,9 @@ def test_renders_are_probed_twice_only_when_a_template_calls_a_random_function(t
     run(spec.load(write_matrix(tmp_path, axes={"replicas": {"path": "replicas", "values": [1, 2]}})),
         tmp_path / "o1", renderer=plain)
     assert plain.batches == [2], "no random function in the templates: no probe renders"
-    random_chart = tmp_path / "random"
-    (random_chart / "templates").mkdir(parents=True)
-    (random_chart / "Chart.yaml").write_text("apiVersion: v2\nname: random\nversion: 0.1.0\n")
-    (random_chart / "values.yaml").write_text("replicas: 1\n")
-    (random_chart / "templates" / "secret.yaml").write_text(
+    random_chart = one_template_chart(tmp_path, "random", "replicas: 1\n", (
         "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s{{ .Values.replicas }}\n"
-        "stringData:\n  password: {{ randAlphaNum 16 | quote }}\n")
+        "stringData:\n  password: {{ randAlphaNum 16 | quote }}\n"))
     probed = CountingRenderer(random_chart)
     result = run(spec.load(write_matrix(tmp_path, chart=str(random_chart),
                                         axes={"replicas": {"path": "replicas", "values": [1, 2]}})),
