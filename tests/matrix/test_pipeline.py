@@ -273,3 +273,28 @@ def test_renders_are_probed_twice_only_when_a_template_calls_a_random_function(t
                                         axes={"replicas": {"path": "replicas", "values": [1, 2]}})),
                  tmp_path / "o2", renderer=probed)
     assert probed.batches == [2, 2] and result.randomised == ["Secret stringData.password"]
+
+
+def test_t_wise_reports_say_what_rendered_and_that_triggers_are_inferred(tmp_path):
+    """Coverage counts the combinations that rendered, and a trigger from a t-wise sample says it was inferred;
+    an exhaustive run says neither (the negative control)."""
+    from rich.console import Console
+
+    from portico.matrix import report
+
+    chart = one_template_chart(tmp_path, "modes", "mode: ok\na: x\nb: x\nreplicas: 1\n", (
+        '{{- if eq .Values.mode "bad" }}{{ fail "mode bad is refused" }}{{ end }}\napiVersion: apps/v1\n'
+        "kind: Deployment\nmetadata:\n  name: web\n  labels: {a: {{ .Values.a }}, b: {{ .Values.b }}}\nspec:\n"
+        "  replicas: {{ .Values.replicas }}\n  selector: {matchLabels: {app: web}}\n  template:\n"
+        "    metadata: {labels: {app: web}}\n    spec:\n      containers: [{name: web, image: x}]\n"))
+    axes = {"mode": {"path": "mode", "values": ["ok", "bad"]}, "a": {"path": "a", "values": ["x", "y"]},
+            "b": {"path": "b", "values": ["x", "y"]}, "replicas": {"path": "replicas", "values": [1, 3]}}
+    for strategy, said in (({"type": "t-wise", "t": 2, "seed": 1}, True), ({"type": "exhaustive"}, False)):
+        result = run(spec.load(write_matrix(tmp_path, chart=str(chart), axes=axes, strategy=strategy)),
+                     tmp_path / f"out-{strategy['type']}")
+        console = Console(record=True, width=400)
+        report.print_summary(result, console, max_findings=100)
+        text = console.export_text()
+        assert ("combinations that rendered" in text) is said, text
+        assert ("inferred from the" in text) is said, text
+        assert "whenever replicas=3" in text, text  # the PDB finding's trigger

@@ -89,6 +89,12 @@ def _tuples(combo: Combination, groups: list[tuple[str, ...]]) -> Iterator[tuple
         yield tuple((name, combo[name]) for name in group)
 
 
+def tuples_covered(matrix: Matrix, rows: list[Combination], t: int) -> int:
+    """How many distinct t-tuples of axis levels these combinations hold."""
+    groups = list(itertools.combinations(matrix.axis_names, min(t, len(matrix.axes))))
+    return len({tup for combo in rows for tup in _tuples(combo, groups)})
+
+
 def t_wise(matrix: Matrix) -> Plan:
     """Greedy covering array: each row is the candidate covering most uncovered t-tuples."""
     t = min(matrix.t, len(matrix.axes))

@@ -8,6 +8,7 @@ from dataclasses import asdict
 from rich.console import Console
 from rich.table import Table
 
+from portico.matrix import combos as combos_mod
 from portico.matrix.run import ComboResult, MatrixResult
 from portico.results import FAILED, PASSED, WARNING_SEVERITY, Case, Report
 
@@ -21,6 +22,12 @@ def _coverage_line(result: MatrixResult) -> str:
     if plan.coverage:
         c = plan.coverage
         line += f"; {c.t}-wise coverage {c.covered}/{c.coverable} tuples ({c.ratio:.1%})"
+        rendered = [combo.levels for combo in result.combos if combo.render]
+        if len(rendered) < len(result.combos):
+            # What was checked is what rendered: a combination helm refused covers no tuple of objects.
+            covered = combos_mod.tuples_covered(result.matrix, rendered, c.t)
+            line += (f", {covered}/{c.coverable} ({covered / c.coverable if c.coverable else 1:.1%}) by the "
+                     f"{len(rendered)} combinations that rendered")
     return line
 
 
@@ -46,11 +53,13 @@ def problems_line(result: MatrixResult) -> str:
     return line
 
 
-def _where(f) -> str:
+def _where(f, inferred_from: int = 0) -> str:
     if f.trigger == ():
         return "in every combination"
     if f.trigger:
-        return f"whenever {f.trigger_text()}"
+        # From a t-wise sample the trigger is what held in the combinations run, not a proof over the space.
+        sample = f" (inferred from the {inferred_from} combinations run)" if inferred_from else ""
+        return f"whenever {f.trigger_text()}{sample}"
     example = f.combinations[0] if f.combinations else "-"
     more = f" (+{len(f.combinations) - 1} more)" if len(f.combinations) > 1 else ""
     return f"in {len(f.combinations)} combinations, e.g. {example}{more}" if len(f.combinations) > 1 \
@@ -94,8 +103,9 @@ def print_summary(result: MatrixResult, console: Console, max_findings: int = 20
             where = f" {f.object}" if f.kind else ""
             version = f" [k8s {f.kubernetes_version}]" if f.kubernetes_version else ""
             colour = "yellow" if f.severity == WARNING_SEVERITY else "red"
-            console.print(f"[{colour}]{f.stage}[/{colour}] {f.rule}{where}{version} {_where(f)}: {f.message}",
-                          markup=True, highlight=False)
+            inferred = len(result.combos) if result.matrix.strategy == "t-wise" else 0
+            console.print(f"[{colour}]{f.stage}[/{colour}] {f.rule}{where}{version} {_where(f, inferred)}: "
+                          f"{f.message}", markup=True, highlight=False)
             if f.file:
                 console.print(f"    at {f.file}{f':{f.line}' if f.line else ''}", highlight=False)
             if f.hint:
@@ -142,6 +152,8 @@ def to_report(result: MatrixResult) -> Report:
         "stale_baseline": [asdict(e) for e in result.stale_baseline],
         "randomised": result.randomised,
         "cross_checked": result.cross_checked,
+        # t-wise: each finding's trigger is inferred from this many combinations, not proved over the space
+        "triggers_inferred_from": len(result.combos) if result.matrix.strategy == "t-wise" else None,
     }
     table = [("coverage", _coverage_line(result)), ("problems", problems_line(result)),
              ("combinations", str(len(result.combos)))]
