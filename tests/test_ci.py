@@ -177,3 +177,12 @@ def test_the_public_monorepos_layouts():
     ("2.0.0", ">=1.0.0, <2.0.0", False), ("1.2.9", "~1.2.3", True), ("1.0.0", "", True), ("1.0.0", "bogus", False)])
 def test_version_constraints_as_helm_reads_them(version, constraint, ok):
     assert satisfies(version, constraint) is ok
+
+
+def test_shards_split_the_charts(repo):
+    seen = []
+    for index in (1, 2):
+        done, report = ci(repo, "--all", "--shard", f"{index}/2")
+        assert done.returncode in (0, 1) and f"shard {index}/2" in report["selection"]
+        seen += [row["chart"] for row in report["charts"]]
+    assert sorted(seen) == ["api", "lib", "orphan", "web"]

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from portico import __version__
+from portico.commands import shard
 from portico.clients.helm import DEFAULT_NAMESPACE, DEFAULT_RELEASE
 from portico.errors import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, InputError, PorticoError
 
@@ -168,14 +169,6 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if failed else EXIT_OK
 
 
-def _shard(raw: str) -> tuple[int, int]:
-    try:
-        index, count = (int(x) for x in raw.split("/"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected i/n like 2/4, got {raw!r}") from None
-    if not 1 <= index <= count:
-        raise argparse.ArgumentTypeError(f"shard {raw!r}: need 1 <= i <= n")
-    return index, count
 
 
 def cmd_matrix(args: argparse.Namespace) -> int:
@@ -649,7 +642,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("matrix_file", type=_existing_path("matrix file"))
     p.add_argument("-o", "--output-dir", type=Path, default=Path("out/matrix"),
                    help="manifests per combination and an index (default: out/matrix)")
-    p.add_argument("--shard", type=_shard, default=None, metavar="I/N", help="run only shard I of N")
+    p.add_argument("--shard", type=shard, default=None, metavar="I/N", help="run only shard I of N")
     p.add_argument("--kube-version", action="append", type=_k8s_minor,
                    help="validate against this Kubernetes version (repeatable; overrides the matrix file's "
                         "validate.kubernetesVersions)")

@@ -6,6 +6,7 @@ import argparse
 import time
 from pathlib import Path
 
+from portico.commands import shard
 from portico.errors import EXIT_FINDINGS, EXIT_OK, InputError
 
 DESCRIPTION = """Every chart of a repository, or the ones a change touched and their dependents: dependencies
@@ -38,6 +39,9 @@ def add_parser(sub, add_report_args) -> None:
     p.add_argument("--admission", action="store_true", help="each matrix through a local API server too")
     p.add_argument("-o", "--output-dir", type=Path, default=Path("out/ci"), help="per-chart output (default out/ci)")
     p.add_argument("-j", "--jobs", type=int, default=0, help="charts at once (default: the cores)")
+    p.add_argument("--shard", type=shard, default=None, metavar="I/N",
+                   help="only every N-th selected chart from the I-th (one CI runner each; portico merge-reports "
+                        "joins the JSON reports)")
     add_report_args(p)
     p.set_defaults(handler=handle)
 
@@ -68,6 +72,10 @@ def handle(args: argparse.Namespace) -> int:
     git = Git()
     selected, selection = changes.select(root, charts, config, all_charts=args.all, names=args.charts,
                                          since=args.since, git=git)
+    if args.shard:
+        index, count = args.shard
+        selected = selected[index - 1::count]
+        selection += f"; shard {index}/{count}: {len(selected)} of them"
     base = _base(root, config, args, git)
     console = Console(stderr=True)
     console.print(f"portico ci: {selection}" + (f"; ct config {config.source}" if config.source else ""))
