@@ -186,3 +186,18 @@ def test_shards_split_the_charts(repo):
         assert done.returncode in (0, 1) and f"shard {index}/2" in report["selection"]
         seen += [row["chart"] for row in report["charts"]]
     assert sorted(seen) == ["api", "lib", "orphan", "web"]
+
+
+def test_merge_reports_joins_the_shards(repo):
+    for index in (1, 2):
+        done = subprocess.run([sys.executable, "-m", "portico.cli", "ci", str(repo), "--all", "--shard", f"{index}/2",
+                               "-o", str(repo.parent / "out"), "--json", str(repo.parent / f"s{index}.json")],
+                              capture_output=True, text=True, timeout=600)
+        assert done.returncode in (0, 1), done.stderr
+    merged = repo.parent / "merged.json"
+    done = subprocess.run([sys.executable, "-m", "portico.cli", "merge-reports", str(repo.parent / "s1.json"),
+                           str(repo.parent / "s2.json"), "--json", str(merged)], capture_output=True, text=True)
+    assert done.returncode == 1, done.stderr  # the orphan chart's missing dependency
+    report = json.loads(merged.read_text())
+    assert sorted(row["chart"] for row in report["charts"]) == ["api", "lib", "orphan", "web"]
+    assert report["charts_failed"] == 1 and any(f["rule"] == "dependency-missing" for f in report["findings"])

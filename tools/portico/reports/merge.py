@@ -44,7 +44,7 @@ def load(path: Path) -> dict[str, Any]:
 
 
 def _key(f: Finding) -> tuple:
-    return (f.stage, f.rule, f.kind, f.name, f.message, f.severity)
+    return (f.stage, f.rule, f.kind, f.name, f.message, f.severity, f.file)
 
 
 def merge(paths: list[Path]) -> Report:
@@ -74,6 +74,9 @@ def merge(paths: list[Path]) -> Report:
         summary["space"] = {**first["space"], "run": sum(d["space"]["run"] for d in docs)}
         summary["shard"] = None
         summary["shards"] = len(docs)
+    if "charts" in first:  # portico ci: a row per chart, each shard its own charts
+        summary["charts"] = [row for d in docs for row in d.get("charts", [])]
+        summary["charts_failed"] = sum(d.get("charts_failed") or 0 for d in docs)
     for key in ("unique_renders", "resources", "validations"):
         if key in first:
             summary[key] = sum(d.get(key, 0) for d in docs)  # an upper bound: shards may share renders
