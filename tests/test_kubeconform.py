@@ -51,3 +51,44 @@ def test_crd_schemas_are_strict(tmp_path, version):
     route.write_text(route.read_text().replace("parentRefs", "parentRef"))
     findings = validate(version, [route]).invalid
     assert len(findings) == 1 and "parentRef" in findings[0].message
+
+
+CRD = """apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.example.com}
+spec:
+  group: example.com
+  names: {kind: Widget, listKind: WidgetList, plural: widgets, singular: widget}
+  scope: Namespaced
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      schema:
+        openAPIV3Schema:
+          type: object
+          properties:
+            spec: {type: object, properties: {size: {type: string}}}
+"""
+
+
+@pytest.mark.parametrize("spec, code", [("size: big", 0), ("sise: big", 1)])
+def test_validate_takes_the_crds_among_the_files_and_skips_what_is_no_object(tmp_path, spec, code):
+    """`portico validate DIR`: a kustomization.yaml and a values.yaml are no Kubernetes objects (skipped, said);
+    a CRD among the files validates its custom resources (a misspelled field is caught: the negative control)."""
+    import subprocess
+    import sys
+
+    (tmp_path / "crd.yaml").write_text(CRD)
+    (tmp_path / "widget.yaml").write_text(f"apiVersion: example.com/v1\nkind: Widget\nmetadata: {{name: w}}\n"
+                                          f"spec: {{{spec}}}\n")
+    (tmp_path / "kustomization.yaml").write_text("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
+                                                 "resources: [crd.yaml, widget.yaml]\n")
+    (tmp_path / "values.yaml").write_text("replicas: 2\n")
+    done = subprocess.run([sys.executable, "-m", "portico.cli", "validate", str(tmp_path), "--kube-version", "1.37"],
+                          capture_output=True, text=True)
+    assert done.returncode == code, done.stdout + done.stderr
+    assert "skipped 2 file(s) that hold no Kubernetes object" in done.stdout
+    assert "could not find schema" not in done.stdout
+    if code:
+        assert "sise" in done.stdout

@@ -151,21 +151,56 @@ def _admit_files(args: argparse.Namespace) -> int:
     return errors
 
 
+_NOT_RESOURCES = ("kustomize.config.k8s.io/",)  # kustomization.yaml: a build file, not an object of a cluster
+
+
+def _resource_files(files: list[Path]) -> tuple[list[Path], list[Path], list[dict]]:
+    """(files holding a Kubernetes object, files skipped, the CRDs among them): a chart's values.yaml or a
+    kustomization.yaml beside the manifests is no resource, and kubeconform would report it as one."""
+    from portico import manifests
+
+    keep, skipped, crds = [], [], []
+    for path in files:
+        try:
+            docs = manifests.load_all(path.read_text())
+        except Exception:  # noqa: BLE001 - not YAML: kubeconform names the problem
+            keep.append(path)
+            continue
+        objects = [d for d in docs if d.get("apiVersion") and d.get("kind")
+                   and not str(d["apiVersion"]).startswith(_NOT_RESOURCES)]
+        (keep if objects or not docs else skipped).append(path)
+        crds += [d for d in objects if d.get("kind") == "CustomResourceDefinition"]
+    return keep, skipped, crds
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
-    from portico.schemas import available, kubernetes_versions, validate
+    import tempfile
+
+    from portico.schemas import available, crd as crd_schemas, kubernetes_versions, validate
 
     versions = args.kube_version or kubernetes_versions()
     for version in versions:
         available(version)
-    _manifest_files(args.paths)
+    files, skipped, crds = _resource_files(_manifest_files(args.paths))
+    if skipped:
+        print(f"skipped {len(skipped)} file(s) that hold no Kubernetes object: "
+              f"{', '.join(str(p) for p in skipped[:5])}{' ...' if len(skipped) > 5 else ''}")
+    if not files:
+        raise InputError("no Kubernetes objects (apiVersion and kind) in these files",
+                         source=", ".join(map(str, args.paths)))
     failed = _admit_files(args) if args.admission else 0
-    for version in versions:
-        result = validate(version, args.paths, skip_kinds=args.skip_kind, extra_locations=args.schema_location)
-        for finding in result.invalid:
-            print(finding.line())
-        failed += len(result.invalid)
-        status = "ok" if not result.invalid else f"{len(result.invalid)} invalid"
-        print(f"kubernetes {version}: {result.resources} resources, {status}")
+    with tempfile.TemporaryDirectory(prefix="portico-validate-crds-") as tmp:
+        # CRDs among the files validate the custom resources among them, as the matrix does with a chart's
+        locations = list(args.schema_location)
+        if crd_schemas.convert_crds(crds, Path(tmp), ", ".join(map(str, args.paths))):
+            locations.insert(0, crd_schemas.location(Path(tmp)))
+        for version in versions:
+            result = validate(version, files, skip_kinds=args.skip_kind, extra_locations=locations)
+            for finding in result.invalid:
+                print(finding.line())
+            failed += len(result.invalid)
+            status = "ok" if not result.invalid else f"{len(result.invalid)} invalid"
+            print(f"kubernetes {version}: {result.resources} resources, {status}")
     return EXIT_FINDINGS if failed else EXIT_OK
 
 
