@@ -59,9 +59,7 @@ release: check ## package, sign, push and verify the chart (docs/releasing.md)
 # 3. the one-node cluster, its images built by then;
 # 4. everything but the zero-downtime tests as three streams side by side (pytest-xdist: the cluster tests,
 #    which mostly wait on the cluster, beside the local ones, beside `ct install`; tests/conftest.py);
-# 5. the zero-downtime tests on the one-node cluster, alone, on a cluster made anew: after the three streams'
-#    cluster tests (2026-12-07) the same scenarios failed with Traefik and LoadBalancer timeouts, also after
-#    the cluster had settled (3 runs of 3), and passed on a fresh cluster at this commit and at the last landing.
+# 5. the zero-downtime tests on the one-node cluster, alone.
 # Every pytest run runs; exit 5 (nothing collected) is fine for some when PYTEST_ARGS narrows the tests, not for all.
 test: $(VENV)/.installed ## all tests, cluster tests included
 	$(PY) -m portico.cli setup --skip registry
@@ -76,8 +74,7 @@ test: $(VENV)/.installed ## all tests, cluster tests included
 	if [[ $$bgrc != 0 ]]; then echo "make test: the background build failed (exit $$bgrc)" >&2; exit 2; fi; \
 	$(PY) -m portico.cli cluster up; \
 	$(PY) -m pytest -n 3 --dist loadgroup -m "not zero_downtime" $(PYTEST_ARGS) || rc2=$$?; \
-	$(PY) -m portico.cli cluster down && $(PY) -m portico.cli cluster up || rc3=$$?; \
-	[[ $$rc3 != 0 ]] || $(PY) -m pytest -m "zero_downtime and not multinode" $(PYTEST_ARGS) || rc3=$$?; \
+	$(PY) -m pytest -m "zero_downtime and not multinode" $(PYTEST_ARGS) || rc3=$$?; \
 	echo "make test: pytest exited $$rc1 (zero-downtime, multi-node), $$rc2 (all but the zero-downtime tests)," \
 	  "$$rc3 (zero-downtime, one node)"; \
 	for rc in $$rc1 $$rc2 $$rc3; do if [[ $$rc != 0 && $$rc != 5 ]]; then exit $$rc; fi; done; \
