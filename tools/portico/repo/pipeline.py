@@ -98,7 +98,17 @@ def _matrix(run: ChartRun, chart_dir: Path, options: CiOptions, work: Path) -> N
     errors = [f for f in result.findings if f.severity != WARNING_SEVERITY]
     detail = (f"{len(result.combos)} combinations from {origin}: {len(result.findings)} problems "
               f"({len(errors)} errors)")
-    run.add("matrix", PASSED if result.ok else FAILED, started, detail, result.findings)
+    run.add("matrix", PASSED if result.ok else FAILED, started, detail,
+            [_in_repo(f, chart_dir, run.chart.rel) for f in result.findings])
+
+
+def _in_repo(finding: Finding, chart_dir: Path, rel: str) -> Finding:
+    """A finding's file as the repository has it: the chart may have rendered from a temporary copy (its
+    dependencies filled), which is gone once the run ends."""
+    path = Path(finding.file).resolve() if finding.file else None
+    if path is None or not path.is_relative_to(chart_dir.resolve()):
+        return finding
+    return replace(finding, file=f"{rel}/{path.relative_to(chart_dir.resolve())}")
 
 
 def run_chart(selected: Selected, resolver: Resolver, options: CiOptions) -> ChartRun:
