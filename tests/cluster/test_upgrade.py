@@ -3,7 +3,7 @@
 The single-fault controls are defined here (SINGLE_FAULTS, run_control) and run on the multi-node cluster
 (tests/cluster/test_node_drain.py); `make soak` repeats them on this one-node cluster.
 
-Each scenario keeps 500 req/s, open loop (vegeta), on each of two exposures,
+Each scenario keeps 300 req/s (ONE_NODE_RATE), open loop (vegeta), on each of two exposures,
 POSTs on kept-alive connections and GETs on fresh ones (half each, as far as the
 local ports hold: docs/zero-downtime.md), through the rollout and a settle time,
 with at least 10,000 requests a target: the NodePort beside the Ingress, the
@@ -81,6 +81,12 @@ MIN_REQUESTS = 30000
 # exit now and then stalled everything for seconds (timeouts, readiness probes missed): the machine's
 # failure, not the rollout's.
 TWO_TARGETS = 20000
+# The scenarios that must drop nothing on the one-node cluster: 300 req/s a target. At 500 (1,000 req/s with the
+# cluster, Traefik and the generators on two cores) the run queue stayed near 20 and single requests stalled
+# past the 5 s client timeout now and then (1 to 6 timeouts a run, p99 near 4 s, during healthy rollouts:
+# 2026-12-07, three runs of this phase); these scenarios judge the chart, not the machine. The controls that
+# must fail, and `portico upgrade-check`'s default, keep RATE.
+ONE_NODE_RATE = 300
 
 
 @pytest.fixture(scope="module")
@@ -128,13 +134,13 @@ def remove(cluster, release: str, wait: bool = False) -> None:
 
 
 def run_scenario(cluster, name, before, after, expected, out_dir, load_targets=None, min_requests=MIN_REQUESTS,
-                 **options):
+                 rate=RATE, **options):
     """One upgrade under load (options go to check.upgrade_check), its JSON and plot under out_dir."""
     release = f"up-{name}"
     remove(cluster, release, wait=True)  # one an interrupted run left behind
     try:
         report, run = check.upgrade_check(cluster, name, release, release, before, after, load_targets or targets(),
-                                          expected_version=expected, rate=RATE, min_requests=min_requests,
+                                          expected_version=expected, rate=rate, min_requests=min_requests,
                                           **{"warmup": 2.0, "settle": 3.0, **options})
     finally:
         remove(cluster, release)
@@ -172,7 +178,7 @@ def test_image_change_by_helm3_drops_nothing(cluster, out_dir):
     report = run_scenario(helm3, "image-change", step("image 1.0.0", lb, {"image": {"tag": "1.0.0"}}),
                           step("image 2.0.0", lb, {"image": {"tag": "2.0.0"}}), "2.0.0", out_dir,
                           load_targets=[Target("loadbalancer", "lb://up-image-change-portico/"), by_name("httproute")],
-                          min_requests=TWO_TARGETS)
+                          min_requests=TWO_TARGETS, rate=ONE_NODE_RATE)
     assert_zero_downtime(report, TWO_TARGETS)
     assert {t.name for t in report.targets} == {"httproute", "loadbalancer"}
     assert {"1.0.0", "2.0.0"} <= {v for _, _, v in report.version_timeline}
@@ -181,7 +187,8 @@ def test_image_change_by_helm3_drops_nothing(cluster, out_dir):
 def test_scale_down_drops_nothing(cluster, out_dir):
     report = run_scenario(cluster, "scale-change", step("4 replicas", version("scale"), {"replicaCount": 4}),
                           step("2 replicas", version("scale"), {"replicaCount": 2}), "scale", out_dir,
-                          load_targets=[by_name("nodeport"), by_name("ingress")], min_requests=TWO_TARGETS)
+                          load_targets=[by_name("nodeport"), by_name("ingress")], min_requests=TWO_TARGETS,
+                          rate=ONE_NODE_RATE)
     assert_zero_downtime(report, TWO_TARGETS)
     assert max(p.terminating for p in report.pods) >= 1, "the scale-down terminated no pod under load"
 
@@ -193,7 +200,8 @@ def test_upgrade_from_the_previous_chart_release(cluster, out_dir):
     report = run_scenario(cluster, "previous-release", step(f"chart {previous.label}", version("previous"),
                                                             chart=previous.path),
                           step("chart (this commit)", version("current")), "current", out_dir,
-                          load_targets=[by_name("nodeport"), by_name("httproute")], min_requests=TWO_TARGETS)
+                          load_targets=[by_name("nodeport"), by_name("httproute")], min_requests=TWO_TARGETS,
+                          rate=ONE_NODE_RATE)
     assert_zero_downtime(report, TWO_TARGETS)
 
 
@@ -208,7 +216,7 @@ def test_an_app_that_names_no_pod_or_version_is_judged_by_the_cluster(cluster, o
     report = run_scenario(cluster, "anonymous-app", step("anonymous a", anonymous, version("anon-a")),
                           step("anonymous b", anonymous, version("anon-b")), None, out_dir,
                           load_targets=targets()[:1] + [Target("clusterip", "cluster://up-anonymous-app-portico/")],
-                          min_requests=20000)  # 10,000 a target, as elsewhere
+                          min_requests=20000, rate=ONE_NODE_RATE)  # 10,000 a target, as elsewhere
     assert report.switch_judged_by == "cluster"
     assert_zero_downtime(report, min_requests=20000)
     assert {t.name for t in report.targets} == {"nodeport", "clusterip"}
@@ -266,6 +274,7 @@ def test_grpc_through_a_grpcroute_drops_nothing(cluster, out_dir):
     them)."""
     report = run_scenario(cluster, "grpc-route", step("grpc a", GRPC, version("grpc-a")),
                           step("grpc b", GRPC, version("grpc-b")), "grpc-b", out_dir, min_requests=20000,
+                          rate=ONE_NODE_RATE,
                           load_targets=[targets()[0],
                                         Target("grpcroute", kind.ENDPOINTS.http.replace("http", "grpc", 1), GRPC_HOST)])
     assert_zero_downtime(report, min_requests=20000)

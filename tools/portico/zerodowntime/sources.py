@@ -3,21 +3,34 @@
 A request on a fresh connection leaves its socket in TIME_WAIT for 60 s on the
 side that closed first (mostly the client), and vegeta binds its source address
 before each connect, which needs a port that no socket on that address holds,
-TIME_WAIT included. 250 fresh requests/s on each of three targets keep about
-45,000 sockets in TIME_WAIT against the 28,232 ports of Linux's default range:
-within half a minute every connect fails with "bind: address already in use"
-and a safe chart looks broken. Loopback targets get fresh attacks from their own
-127.0.0.0/8 addresses (each has the whole port range), each address carrying at
-most what its ports can hold, and addresses that still hold TIME_WAIT sockets
-from an earlier run are skipped. Other targets share the wildcard address.
+TIME_WAIT included. Linux hands bind(port 0) the odd ports of the range first
+and connect() the even ones (since 4.6, so that the two rarely collide); only
+after a failed walk over its whole half does either look at the other. So an
+address's practical pool is half the range, 14,116 ports by default: 250 fresh
+requests/s keep 15,000 sockets in TIME_WAIT, past that half, and from then on
+every bind walks the full half under a lock. Measured on this machine
+(tests/cluster/test_upgrade.py, the LoadBalancer beside the HTTPRoute): the two
+fresh-connection generators went to 100% system CPU each about 30 s into the
+load, the run queue to 35, and both targets timed out for 30 s while the
+rollout was healthy.
+
+So a target's fresh connections are capped at what one address's half holds
+(kept-alive connections carry the rest of its rate); loopback targets get them
+from a 127.0.0.0/8 address of their own, skipping addresses that still hold
+TIME_WAIT sockets from an earlier run. Other targets bind the address the
+kernel routes them from (e.g. 172.18.0.1 on kind's Docker network), not the
+wildcard: a wildcard bind conflicts with a port held on any address, the
+loopback attacks' included, so every pool would share one half range.
 
 A proxy in between has the same problem on its own side: Docker's userland
-proxy, behind every port kind publishes on 127.0.0.1, opens a connection to the
-node for each one it accepts, from one address to one port, so its TIME_WAIT
-sockets fill the same 28,232 ports per destination; when they run out it fails
-every connection, and a storm of them can stop it for good. So fresh
-connections are also capped per destination (host and port), and per wildcard
-address; kept-alive connections carry the rest of the rate (`fresh_rates`).
+proxy, behind every port kind publishes on 127.0.0.1 unless Docker runs with
+`"userland-proxy": false`, opens a connection to the node for each one it
+accepts, from one address to one port (connect(): the even half), so its
+TIME_WAIT sockets fill one half range per destination; when they run out it
+fails every connection, and a storm of them can stop it for good. So fresh
+connections are also capped per destination (host and port) where such a proxy
+listens, and per routed source address; kept-alive connections carry the rest
+of the rate (`fresh_rates`).
 """
 
 from __future__ import annotations
@@ -45,8 +58,20 @@ def port_range(path: Path = Path("/proc/sys/net/ipv4/ip_local_port_range")) -> i
 
 
 def capacity(ports: int | None = None) -> float:
-    """Fresh connections per second one source address sustains without running out of ports."""
-    return (ports or port_range()) * SHARE / TIME_WAIT_SECONDS
+    """Fresh connections per second one pool (a bound source address, or a proxy's destination) sustains
+    within the half of the range its port search walks first."""
+    return (ports or port_range()) // 2 * SHARE / TIME_WAIT_SECONDS
+
+
+def route_source(host: str) -> str:
+    """The local address the kernel sends to `host` from (a UDP connect sends nothing); the wildcard when
+    there is no route or `host` is a name that does not resolve."""
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.connect((host, 9))
+            return s.getsockname()[0]
+    except OSError:
+        return WILDCARD
 
 
 def time_wait_by_address(path: Path = PROC_NET_TCP) -> Counter:
@@ -73,8 +98,9 @@ def is_loopback(url_host: str) -> bool:
 class Sources:
     """Hands out source addresses: a fresh loopback address per `split`, never one still holding TIME_WAIT."""
 
-    def __init__(self, ports: int | None = None, busy: Counter | None = None):
+    def __init__(self, ports: int | None = None, busy: Counter | None = None, route=None):
         self.capacity = capacity(ports)
+        self._route = route or route_source
         busy = time_wait_by_address() if busy is None else busy
         self._free = [a for a in CANDIDATES if not busy.get(a)]
 
@@ -87,19 +113,47 @@ class Sources:
             if parts <= len(self._free):
                 sources, self._free = self._free[:parts], self._free[parts:]
                 return [(a, rate / parts) for a in sources]
-        return [(WILDCARD, rate)]
+            return [(WILDCARD, rate)]
+        return [(self._route(host), rate)]
 
 
-def fresh_rates(wanted: dict[str, tuple[str, int, float]], ports: int | None = None) -> dict[str, float]:
+def userland_proxies(proc: Path = Path("/proc")) -> set[int] | None:
+    """Host ports a Docker userland proxy (docker-proxy) listens on; None when no dockerd shows in this
+    machine's process table (Docker runs elsewhere: Docker Desktop, a remote host), so one must be assumed."""
+    ports, dockerd = set(), False
+    for cmdline in proc.glob("[0-9]*/cmdline"):
+        try:
+            args = cmdline.read_bytes().split(b"\0")
+        except OSError:
+            continue
+        name = Path(args[0].decode(errors="replace")).name
+        dockerd = dockerd or name == "dockerd"
+        if name == "docker-proxy" and b"-host-port" in args:
+            value = args[args.index(b"-host-port") + 1:][:1]
+            ports.update(int(v) for v in value if v.isdigit())
+    return ports if dockerd else None
+
+
+def fresh_rates(wanted: dict[str, tuple[str, int, float]], ports: int | None = None, route=None,
+                proxies=None) -> dict[str, float]:
     """Fresh connections/s per target, from {target: (host, port, wanted)}: what each pool of local ports holds.
 
-    Loopback targets pool by destination (the proxy's side: one source address, one destination port);
-    the rest share the wildcard source address. Within a pool every target is scaled by the same factor."""
+    A target's fresh attack binds one source address, so it gets at most one address's capacity: splitting it
+    over more addresses would add a generator process each, and on a machine the cluster already keeps busy
+    that CPU shows as latency. Loopback targets behind a userland proxy also pool by destination (the proxy's
+    side: one source address, one destination port; `proxies()`: the ports with a proxy, None when that cannot
+    be seen, so every one). The rest pool by the address they are routed from. Within a pool every target is
+    scaled by the same factor."""
     limit = capacity(ports)
+    route = route or route_source
+    proxied = (proxies or userland_proxies)()
     pools: dict[tuple, list[str]] = {}
     for name, (host, port, _) in wanted.items():
-        pools.setdefault((host, port) if is_loopback(host) else (WILDCARD,), []).append(name)
-    out = {}
+        if not is_loopback(host):
+            pools.setdefault((route(host),), []).append(name)
+        elif proxied is None or port in proxied:
+            pools.setdefault((host, port), []).append(name)
+    out = {name: min(rate, limit) for name, (_, _, rate) in wanted.items()}
     for names in pools.values():
         total = sum(wanted[n][2] for n in names)
         scale = min(1.0, limit / total) if total else 1.0
