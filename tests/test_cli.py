@@ -46,7 +46,7 @@ def test_validate_clean_manifest_exit_0(fixtures):
 
 
 def test_every_target_form_parses_to_what_the_load_needs():
-    from portico.cli import _target
+    from portico.commands.upgrade_check import _target
 
     web = _target("web=http://127.0.0.1:30080/x@shop.test")
     assert (web.url, web.host, web.in_cluster) == ("http://127.0.0.1:30080/x", "shop.test", False)
@@ -58,7 +58,7 @@ def test_every_target_form_parses_to_what_the_load_needs():
 
 
 def test_kept_alive_requests_are_posts_straight_to_the_pods_and_gets_through_a_proxy():
-    from portico.cli import _target, keepalive_method
+    from portico.commands.upgrade_check import _target, keepalive_method
 
     assert keepalive_method("auto", _target("np=http://127.0.0.1:30002/")) == "POST"
     assert keepalive_method("auto", _target("in=http://127.0.0.1:18080/@shop.test")) == "GET"

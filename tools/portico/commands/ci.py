@@ -6,7 +6,7 @@ import argparse
 import time
 from pathlib import Path
 
-from portico.commands import shard
+from portico.commands import args as args_
 from portico.errors import EXIT_FINDINGS, EXIT_OK, InputError
 
 DESCRIPTION = """Every chart of a repository, or the ones a change touched and their dependents: dependencies
@@ -22,7 +22,7 @@ def _charts(raw: str) -> tuple[str, ...]:
     return names
 
 
-def add_parser(sub, add_report_args) -> None:
+def add_parser(sub) -> None:
     p = sub.add_parser("ci", help="lint, version-check and test every changed chart of a chart repository",
                        description=DESCRIPTION)
     p.add_argument("repo", nargs="?", type=Path, default=Path("."), help="the repository root (default: .)")
@@ -39,10 +39,10 @@ def add_parser(sub, add_report_args) -> None:
     p.add_argument("--admission", action="store_true", help="each matrix through a local API server too")
     p.add_argument("-o", "--output-dir", type=Path, default=Path("out/ci"), help="per-chart output (default out/ci)")
     p.add_argument("-j", "--jobs", type=int, default=0, help="charts at once (default: the cores)")
-    p.add_argument("--shard", type=shard, default=None, metavar="I/N",
+    p.add_argument("--shard", type=args_.shard, default=None, metavar="I/N",
                    help="only every N-th selected chart from the I-th (one CI runner each; portico merge-reports "
                         "joins the JSON reports)")
-    add_report_args(p)
+    args_.add_report_args(p)
     p.set_defaults(handler=handle)
 
 
