@@ -342,3 +342,15 @@ def test_a_grpc_call_cut_by_the_generators_own_stop_is_not_the_clusters_failure(
     results = list(Ghz("ghz").results(out))
     assert [r.code for r in results] == [200, 0, 200]  # the refused call counts, the one the stop cut does not
     assert "connection refused" in results[1].error
+
+
+def test_the_report_counts_its_chances_to_catch_a_rollout_fault():
+    """A surge of one over two pods: one new pod ready and one old one terminating, twice."""
+    from portico.zerodowntime.verdict import chances
+    from portico.zerodowntime.watch import PodSample
+
+    pods = [PodSample(0, 2, 2, 0, {"a": 2}), PodSample(1, 3, 3, 0, {"a": 2, "b": 1}),
+            PodSample(2, 2, 3, 1, {"a": 1, "b": 1}), PodSample(3, 2, 2, 0, {"a": 1, "b": 1}),
+            PodSample(4, 3, 3, 0, {"a": 1, "b": 2}), PodSample(5, 2, 3, 1, {"b": 2}), PodSample(6, 2, 2, 0, {"b": 2})]
+    assert chances(pods) == (2, 2)
+    assert chances(pods[:1]) == (0, 0), "one sample: nothing changed under load"

@@ -49,6 +49,10 @@ class UpgradeReport:
     disruptions_done: bool = True  # every disruption happened (one that did not proves nothing)
     upgrade_error: str = ""  # helm upgrade's failure, when the scenario allows one (a rollback)
     load_notes: list[str] = field(default_factory=list)  # where the load departed from what was asked, and why
+    # The run's chances to catch a rollout fault: each pod that began terminating, or became ready, under load.
+    terminations: int = 0
+    ready_transitions: int = 0
+    rollout_requests: int = 0  # requests sent while helm upgrade ran
 
     @property
     def passed(self) -> bool:
@@ -88,6 +92,16 @@ def rolled_over(pods: list[PodSample]) -> bool:
     return len(after) == 1 and not after & before
 
 
+def chances(pods: list[PodSample]) -> tuple[int, int]:
+    """(pods that began terminating, pods that became ready) between the watch's samples, one event each: a
+    fault in draining or in readiness can drop requests only at such a moment."""
+    terminations = readies = 0
+    for before, after in zip(pods, pods[1:]):
+        terminations += max(0, after.terminating - before.terminating)
+        readies += max(0, after.ready - before.ready)
+    return terminations, readies
+
+
 def summarise(scenario: str, release: str, namespace: str, from_label: str, to_label: str, run: Run,
               upgrade_started: float, upgrade_finished: float, expected_version: str | None,
               pods: list[PodSample]) -> UpgradeReport:
@@ -106,11 +120,14 @@ def summarise(scenario: str, release: str, namespace: str, from_label: str, to_l
     else:
         switch = bool(tail) and rolled_over(pods)
     failures = run.failures()
-    return UpgradeReport(scenario, release, namespace, from_label, to_label, len(run.samples),
+    report = UpgradeReport(scenario, release, namespace, from_label, to_label, len(run.samples),
                          sum(failures.values()), dict(failures), targets, upgrade_started, upgrade_finished,
                          upgrade_finished - upgrade_started, expected_version, dict(final), switch, _timeline(run),
                          pods, run.duration, _failure_classes(run),
                          sum(1 for s in run.samples if not s.ok and s.start > upgrade_finished + LATE_AFTER), judged_by)
+    report.terminations, report.ready_transitions = chances(pods)
+    report.rollout_requests = sum(1 for s in run.samples if upgrade_started <= s.start <= upgrade_finished)
+    return report
 
 
 def render_text(report: UpgradeReport) -> str:
@@ -122,6 +139,7 @@ def render_text(report: UpgradeReport) -> str:
              f"{', judged by the pods: the app names no version' if report.switch_judged_by == 'cluster' else ''})"]
     lines += [f"  during the rollout: {d}" for d in report.disruptions]
     lines += [f"  load: {note}" for note in report.load_notes]
+    lines.append("  chances: " + chance_line(report))
     if report.upgrade_error:
         lines.append(f"  helm upgrade failed, as this scenario allows: {report.upgrade_error[-300:]}")
     for t in report.targets:
@@ -140,6 +158,15 @@ def render_text(report: UpgradeReport) -> str:
     lines.append("  timeline: " + ", ".join(f"{event} {version} at {t:.1f}s" for t, event, version
                                             in report.version_timeline))
     return "\n".join(lines)
+
+
+def chance_line(report: UpgradeReport) -> str:
+    """How many moments under load could have shown a rollout fault, and the requests sent around each."""
+    line = (f"{report.terminations} pods began terminating and {report.ready_transitions} became ready under load; "
+            f"{report.rollout_requests} requests during the rollout")
+    if report.terminations:
+        return line + f", {report.rollout_requests // report.terminations} a termination"
+    return line + ": no pod terminated under load, so a fault in draining (preStop, SIGTERM) could not show"
 
 
 def to_dict(report: UpgradeReport) -> dict:
