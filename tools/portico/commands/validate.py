@@ -24,12 +24,12 @@ def _manifest_files(paths: list[Path]) -> list[Path]:
     return found
 
 
-def _admit_files(args: argparse.Namespace) -> int:
-    """`validate --admission`: the manifests through a local API server; the number of errors."""
+def _admit_files(args: argparse.Namespace, files: list[Path]) -> int:
+    """`validate --admission`: the manifest files through a local API server; the number of errors."""
     from portico import manifests
     from portico.admission import stage
 
-    docs = [d for path in _manifest_files(args.paths) for d in manifests.load_all(path.read_text())]
+    docs = [d for path in files for d in manifests.load_all(path.read_text())]
     findings, sent = stage.run_local({"files": docs}, {"files": ["files"]}, namespace=args.namespace,
                                      crds=[d for d in docs if d.get("kind") == "CustomResourceDefinition"],
                                      pod_security=args.pod_security)
@@ -70,14 +70,15 @@ def handle(args: argparse.Namespace) -> int:
     versions = args.kube_version or kubernetes_versions()
     for version in versions:
         available(version)
-    files, skipped, crds = _resource_files(_manifest_files(args.paths))
+    listed = _manifest_files(args.paths)
+    files, skipped, crds = _resource_files(listed)
     if skipped:
         print(f"skipped {len(skipped)} file(s) that hold no Kubernetes object: "
               f"{', '.join(str(p) for p in skipped[:5])}{' ...' if len(skipped) > 5 else ''}")
     if not files:
         raise InputError("no Kubernetes objects (apiVersion and kind) in these files",
                          source=", ".join(map(str, args.paths)))
-    failed = _admit_files(args) if args.admission else 0
+    failed = _admit_files(args, listed) if args.admission else 0
     with tempfile.TemporaryDirectory(prefix="portico-validate-crds-") as tmp:
         # CRDs among the files validate the custom resources among them, as the matrix does with a chart's
         locations = list(args.schema_location)
