@@ -18,6 +18,10 @@ START, END = "<!-- rejections:start -->", "<!-- rejections:end -->"
 # helm's own schema check (types, choices, required keys: its messages are plain);
 # the rest are the chart's templates (_check.tpl walking the rules of values.schema.yaml,
 # and the cross-field rules of _validate.tpl). charts/portico/README.md lists every one.
+DATA = {"type": "pvc", "mountPath": "/data", "size": "1Gi"}
+READ_CONFIGMAPS = {"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get", "list"]}
+TOKEN = {"serviceAccount": {"automountServiceAccountToken": True}}
+
 HELM_SCHEMA = {
     "service type is a choice": ({"service": {"type": "Nodeport"}},
                                  "at '/service/type': value must be one of 'ClusterIP', 'NodePort', 'LoadBalancer', "
@@ -39,6 +43,12 @@ HELM_SCHEMA = {
 }
 
 CHECKS = {
+    "a volume name in capitals": ({"persistence": {"Data": {"type": "emptyDir", "mountPath": "/data"}}},
+                                  'persistence: the key "Data" is not a name of lowercase letters, digits and \'-\', '
+                                  "starting and ending with a letter or digit (at most 30 characters; it names the "
+                                  "volume and the claim)"),
+    "a size that is not a quantity": ({"persistence": {"data": dict(DATA, size="1gb")}},
+                                      'persistence.data.size: "1gb" is not a quantity such as 1Gi or 500Mi'),
     "unknown top-level key": ({"replicas": 3}, 'values (top level): unknown key "replicas"; did you mean "replicaCount"?'),
     "unknown nested key": ({"service": {"typ": "NodePort"}}, 'service: unknown key "typ"; did you mean "type"?'),
     "key in the wrong case": ({"Service": {}}, 'values (top level): unknown key "Service"; did you mean "service"?'),
@@ -303,6 +313,71 @@ CROSS_FIELD = {
         {"workload": {"kind": "Job"}, "expose": {"via": ["ingress"], "hosts": HOST}},
         "expose.via: a Job serves no traffic unless asked; set job.service: true to give it its Services, or empty "
         "expose.via"),
+    "a created claim needs a size": (
+        {"persistence": {"data": {"type": "pvc", "mountPath": "/data"}}},
+        "persistence.data.size: required for a claim the chart creates, such as 1Gi (or set existingClaim to mount a "
+        "claim that exists)"),
+    "a ReadWriteOnce claim and several replicas": (
+        {"replicaCount": 3, "persistence": {"data": DATA}},
+        "persistence.data.accessModes: a ReadWriteOnce claim can be mounted on one node only, and the Deployment runs "
+        "3 replicas (replicaCount); use ReadWriteMany (with a storage class that offers it), a single pod, or a "
+        "StatefulSet's statefulSet.volumeClaimTemplates for a claim per pod"),
+    "a ReadWriteOnce claim on a DaemonSet": (
+        {"workload": {"kind": "DaemonSet"}, "persistence": {"data": DATA}},
+        "persistence.data.accessModes: a ReadWriteOnce claim can be mounted on one node only, and a DaemonSet runs a "
+        "pod on every node; use ReadWriteMany (with a storage class that offers it), a single pod, or a "
+        "StatefulSet's statefulSet.volumeClaimTemplates for a claim per pod"),
+    "a ReadWriteOncePod claim and a surge rollout": (
+        {"replicaCount": 1, "persistence": {"data": dict(DATA, accessModes=["ReadWriteOncePod"])}},
+        "persistence.data.accessModes: ReadWriteOncePod lets one pod mount the claim, so a rolling update's new pod "
+        "would wait for the old one, which stays until the new one is ready; set strategy.type: Recreate (the pod is "
+        "down while it restarts) or use ReadWriteOnce"),
+    "a claim key on an emptyDir": (
+        {"persistence": {"cache": {"type": "emptyDir", "mountPath": "/cache", "size": "1Gi"}}},
+        "persistence.cache.size: only a claim the chart creates (type pvc without existingClaim) takes it; remove it"),
+    "existingClaim on a secret": (
+        {"persistence": {"creds": {"type": "secret", "name": "creds", "mountPath": "/creds", "existingClaim": "c"}}},
+        "persistence.creds.existingClaim: only type pvc takes it (type is secret); remove it or change the type"),
+    "a configMap volume needs its name": (
+        {"persistence": {"settings": {"type": "configMap", "mountPath": "/etc/app"}}},
+        "persistence.settings.name: required for type configMap: the name of the configMap to mount"),
+    "two volumes at one path": (
+        {"persistence": {"scratch": {"type": "emptyDir", "mountPath": "/tmp"}}},
+        "persistence.scratch.mountPath: /tmp is also where tmpVolume is mounted; give each volume its own path"),
+    "a volume name taken": (
+        {"persistence": {"tmp": {"type": "emptyDir", "mountPath": "/scratch"}}},
+        'persistence.tmp: the volume name "tmp" is already used by tmpVolume; give this entry another name'),
+    "persistence with no pods": (
+        {"workload": {"kind": "None", "selector": {"app": "x"}}, "persistence": {"data": DATA}},
+        "persistence.data: this release runs no pods (workload.kind None or an ExternalName Service), so nothing "
+        "would mount it; remove it"),
+    "RBAC without a token": (
+        {"rbac": {"rules": [READ_CONFIGMAPS]}},
+        "rbac.rules: the pod gets no API token to use them (serviceAccount.automountServiceAccountToken is false); "
+        "set it to true, or mount a projected serviceAccountToken in volumes"),
+    "RBAC for the default ServiceAccount": (
+        {"rbac": {"rules": [READ_CONFIGMAPS]}, "serviceAccount": {"create": False}},
+        "rbac.rules: they would be granted to the namespace's default ServiceAccount, which every pod without its own "
+        "runs as; set serviceAccount.create: true or name a ServiceAccount in serviceAccount.name"),
+    "an RBAC rule without apiGroups": (
+        {"rbac": {"rules": [{"resources": ["configmaps"], "verbs": ["get"]}]}, **TOKEN},
+        'rbac.rules[0].apiGroups: required with resources; use [""] for the core group (pods, configmaps, secrets) '
+        "or the resources' group, such as apps"),
+    "nonResourceURLs in a Role": (
+        {"rbac": {"rules": [{"nonResourceURLs": ["/metrics"], "verbs": ["get"]}]}, **TOKEN},
+        "rbac.rules[0].nonResourceURLs: only a ClusterRole grants them; set rbac.clusterWide: true or remove them"),
+    "RBAC with no pods": (
+        {"service": {"type": "ExternalName", "externalName": "db.example.com"}, "rbac": {"rules": [READ_CONFIGMAPS]},
+         **TOKEN},
+        "rbac.rules: this release runs no pods (workload.kind None or an ExternalName Service), so nothing would use "
+        "them; remove them"),
+    "an RBAC rule for resources and URLs": (
+        {"rbac": {"clusterWide": True, "rules": [dict(READ_CONFIGMAPS, nonResourceURLs=["/metrics"])]}, **TOKEN},
+        "rbac.rules[0]: a rule grants resources or nonResourceURLs, not both; split it in two"),
+    "an RBAC rule for nothing": (
+        {"rbac": {"rules": [{"verbs": ["get"]}]}, **TOKEN},
+        "rbac.rules[0]: names neither resources nor nonResourceURLs; add resources (such as [configmaps]) and their "
+        "apiGroups"),
 }
 
 REJECTIONS = {**HELM_SCHEMA, **CHECKS, **CROSS_FIELD}

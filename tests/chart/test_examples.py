@@ -54,8 +54,22 @@ SEEDS = {
 }
 
 
-def test_every_example_has_a_seed():
-    assert sorted(p.name for p in EXAMPLES.glob("*.yaml")) == sorted(SEEDS)
+# Examples of what the tutorials did not cover; each renders on helm 4 and helm 3 (tests below and in
+# test_storage.py check what the values do).
+FEATURES = ["persistence-and-rbac.yaml"]
+
+
+def test_every_example_has_a_seed_or_is_a_feature_example():
+    assert sorted(p.name for p in EXAMPLES.glob("*.yaml")) == sorted([*SEEDS, *FEATURES])
+
+
+@pytest.mark.parametrize("helm", ["helm", "helm3"])
+def test_the_persistence_and_rbac_example(helm):
+    out = render(files=[EXAMPLES / "persistence-and-rbac.yaml"], helm=helm)
+    assert out.one("PersistentVolumeClaim")["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
+    assert out.one("RoleBinding")["subjects"][0]["name"] == out.one("ServiceAccount")["metadata"]["name"]
+    mounts = {m["name"]: m["mountPath"] for m in out.container()["volumeMounts"]}
+    assert mounts == {"tmp": "/tmp", "data": "/data", "cache": "/cache", "settings": "/etc/app"}
 
 
 @pytest.mark.parametrize("example", sorted(SEEDS))

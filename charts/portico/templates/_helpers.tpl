@@ -54,7 +54,9 @@ annotations:
 {{/* Standard metadata: name, namespace, labels (+ .labels), annotations (+ .annotations). */}}
 {{- define "portico.metadata" -}}
 name: {{ .name }}
+{{- if not .clusterScoped }}
 namespace: {{ .namespace | default .root.Release.Namespace }}
+{{- end }}
 labels:
   {{- include "portico.labels" .root | nindent 2 }}
   {{- with .labels }}
@@ -70,6 +72,12 @@ labels:
 {{- else }}
 {{- include "portico.selectorLabels" . }}
 {{- end }}
+{{- end }}
+
+{{/* The claim of persistence.<name>: its existingClaim, else <fullname>-<name>. */}}
+{{- define "portico.claimName" -}}
+{{- $p := get .root.Values.persistence .name }}
+{{- $p.existingClaim | default (printf "%s-%s" (include "portico.fullname" .root) .name) }}
 {{- end }}
 
 {{- define "portico.serviceAccountName" -}}

@@ -174,6 +174,14 @@ spec:
 {{- if and .Values.secret.enabled .Values.secret.mountPath }}
 {{- $mounts = append $mounts (dict "name" "secret" "mountPath" .Values.secret.mountPath "readOnly" true) }}
 {{- end }}
+{{- range $name, $p := .Values.persistence }}
+{{- if ne (toString $p.enabled) "false" }}
+{{- $mount := dict "name" $name "mountPath" $p.mountPath }}
+{{- with $p.subPath }}{{ $_ := set $mount "subPath" . }}{{ end }}
+{{- if $p.readOnly }}{{ $_ := set $mount "readOnly" true }}{{ end }}
+{{- $mounts = append $mounts $mount }}
+{{- end }}
+{{- end }}
 {{- toYaml (concat $mounts (.Values.volumeMounts | default list)) }}
 {{- end }}
 
@@ -191,7 +199,39 @@ spec:
 {{- if and .Values.secret.enabled .Values.secret.mountPath }}
 {{- $vols = append $vols (dict "name" "secret" "secret" (dict "secretName" $fullname)) }}
 {{- end }}
+{{- range $name, $p := .Values.persistence }}
+{{- if ne (toString $p.enabled) "false" }}
+{{- $vols = append $vols (include "portico.persistenceVolume" (dict "root" $ "name" $name "p" $p) | fromYaml) }}
+{{- end }}
+{{- end }}
 {{- toYaml (concat $vols (.Values.volumes | default list)) }}
+{{- end }}
+
+{{/* The pod volume of one persistence entry. */}}
+{{- define "portico.persistenceVolume" -}}
+{{- $p := .p }}
+name: {{ .name }}
+{{- if eq $p.type "pvc" }}
+persistentVolumeClaim:
+  claimName: {{ include "portico.claimName" (dict "root" .root "name" .name) }}
+{{- else if eq $p.type "emptyDir" }}
+{{- $empty := dict }}
+{{- with $p.medium }}{{ $_ := set $empty "medium" . }}{{ end }}
+{{- with $p.sizeLimit }}{{ $_ := set $empty "sizeLimit" . }}{{ end }}
+emptyDir: {{ toJson $empty }}
+{{- else if eq $p.type "configMap" }}
+configMap:
+  name: {{ $p.name }}
+  {{- if not (kindIs "invalid" $p.defaultMode) }}
+  defaultMode: {{ $p.defaultMode }}
+  {{- end }}
+{{- else if eq $p.type "secret" }}
+secret:
+  secretName: {{ $p.name }}
+  {{- if not (kindIs "invalid" $p.defaultMode) }}
+  defaultMode: {{ $p.defaultMode }}
+  {{- end }}
+{{- end }}
 {{- end }}
 
 {{/* Preset and raw topology spread constraints; labelSelector defaults to the selector labels. */}}

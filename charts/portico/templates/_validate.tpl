@@ -151,3 +151,106 @@ in values.schema.json.
 {{- end }}
 {{- end }}
 {{- end }}
+
+{{/* persistence.<name>: what each type takes, names and paths used once, and claims the pods can all mount. */}}
+{{- define "portico.validatePersistence" -}}
+{{- $v := .Values }}
+{{- $names := dict }}
+{{- $paths := dict }}
+{{- if $v.tmpVolume.enabled }}{{ $_ := set $names "tmp" "tmpVolume" }}{{ $_ := set $paths $v.tmpVolume.mountPath "tmpVolume" }}{{ end }}
+{{- if and $v.configMap.enabled $v.configMap.mountPath }}{{ $_ := set $names "config" "configMap" }}{{ $_ := set $paths $v.configMap.mountPath "configMap" }}{{ end }}
+{{- if and $v.secret.enabled $v.secret.mountPath }}{{ $_ := set $names "secret" "secret" }}{{ $_ := set $paths $v.secret.mountPath "secret" }}{{ end }}
+{{- range $i, $vol := $v.volumes }}{{ $_ := set $names (toString $vol.name) (printf "volumes[%d]" $i) }}{{ end }}
+{{- range $i, $m := $v.volumeMounts }}{{ $_ := set $paths (toString $m.mountPath) (printf "volumeMounts[%d]" $i) }}{{ end }}
+{{- $pods := include "portico.podsAtOnce" . }}
+{{- range $name, $p := $v.persistence }}
+{{- if ne (toString $p.enabled) "false" }}
+{{- $at := printf "persistence.%s" $name }}
+{{- if not (include "portico.hasWorkload" $) }}
+{{- fail (printf "%s: this release runs no pods (workload.kind None or an ExternalName Service), so nothing would mount it; remove it" $at) }}
+{{- end }}
+{{- with get $names $name }}
+{{- fail (printf "%s: the volume name %q is already used by %s; give this entry another name" $at $name .) }}
+{{- end }}
+{{- with get $paths $p.mountPath }}
+{{- fail (printf "%s.mountPath: %s is also where %s is mounted; give each volume its own path" $at $p.mountPath .) }}
+{{- end }}
+{{- $_ := set $names $name $at }}
+{{- $_ := set $paths $p.mountPath $at }}
+{{- $created := and (eq $p.type "pvc") (not $p.existingClaim) }}
+{{- range $key := list "size" "accessModes" "storageClass" "retain" "annotations" }}
+{{- if and (hasKey $p $key) (not $created) }}
+{{- fail (printf "%s.%s: only a claim the chart creates (type pvc without existingClaim) takes it; remove it" $at $key) }}
+{{- end }}
+{{- end }}
+{{- $only := dict "existingClaim" (list "pvc") "name" (list "configMap" "secret") "defaultMode" (list "configMap" "secret") "medium" (list "emptyDir") "sizeLimit" (list "emptyDir") }}
+{{- range $key, $types := $only }}
+{{- if and (hasKey $p $key) (not (has $p.type $types)) }}
+{{- fail (printf "%s.%s: only type %s takes it (type is %s); remove it or change the type" $at $key (join " or " $types) $p.type) }}
+{{- end }}
+{{- end }}
+{{- if and $created (not $p.size) }}
+{{- fail (printf "%s.size: required for a claim the chart creates, such as 1Gi (or set existingClaim to mount a claim that exists)" $at) }}
+{{- end }}
+{{- if and (has $p.type (list "configMap" "secret")) (not $p.name) }}
+{{- fail (printf "%s.name: required for type %s: the name of the %s to mount" $at $p.type $p.type) }}
+{{- end }}
+{{- if $created }}
+{{- include "portico.validateAccessModes" (dict "root" $ "at" $at "modes" ($p.accessModes | default (list "ReadWriteOnce")) "pods" $pods) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* A created claim's access modes against the pods that mount it at once. Args: root, at, modes, pods. */}}
+{{- define "portico.validateAccessModes" -}}
+{{- $v := .root.Values }}
+{{- $shared := or (has "ReadWriteMany" .modes) (has "ReadOnlyMany" .modes) }}
+{{- if and (not $shared) .pods }}
+{{- fail (printf "%s.accessModes: a %s claim can be mounted on one node only, and %s; use ReadWriteMany (with a storage class that offers it), a single pod, or a StatefulSet's statefulSet.volumeClaimTemplates for a claim per pod" .at (first .modes) .pods) }}
+{{- end }}
+{{- $surge := and (eq $v.workload.kind "Deployment") (eq $v.strategy.type "RollingUpdate") (not (has (toString (dig "maxSurge" "" ($v.strategy.rollingUpdate | default dict))) (list "0" "0%"))) }}
+{{- if and (has "ReadWriteOncePod" .modes) (not $shared) $surge }}
+{{- fail (printf "%s.accessModes: ReadWriteOncePod lets one pod mount the claim, so a rolling update's new pod would wait for the old one, which stays until the new one is ready; set strategy.type: Recreate (the pod is down while it restarts) or use ReadWriteOnce" .at) }}
+{{- end }}
+{{- end }}
+
+{{/* Why more than one pod runs at once, in words ("" when one does). */}}
+{{- define "portico.podsAtOnce" -}}
+{{- $v := .Values }}
+{{- $kind := $v.workload.kind }}
+{{- if eq $kind "DaemonSet" }}a DaemonSet runs a pod on every node
+{{- else if and (has $kind (list "Deployment" "StatefulSet")) $v.autoscaling.enabled (gt (int $v.autoscaling.maxReplicas) 1) }}the autoscaler may run up to {{ $v.autoscaling.maxReplicas }} replicas (autoscaling.maxReplicas)
+{{- else if and (has $kind (list "Deployment" "StatefulSet")) (not $v.autoscaling.enabled) (gt (int $v.replicaCount) 1) }}the {{ $kind }} runs {{ $v.replicaCount }} replicas (replicaCount)
+{{- else if and (has $kind (list "Job" "CronJob")) (gt (int $v.job.parallelism) 1) }}the {{ $kind }} runs {{ $v.job.parallelism }} pods at once (job.parallelism)
+{{- end }}
+{{- end }}
+
+{{/* rbac.rules: rights the pod can use, for the release's own ServiceAccount, as the API server accepts them. */}}
+{{- define "portico.validateRbac" -}}
+{{- $v := .Values }}
+{{- if $v.rbac.rules }}
+{{- if not (include "portico.hasWorkload" .) }}
+{{- fail "rbac.rules: this release runs no pods (workload.kind None or an ExternalName Service), so nothing would use them; remove them" }}
+{{- end }}
+{{- if and (not $v.serviceAccount.create) (not $v.serviceAccount.name) }}
+{{- fail "rbac.rules: they would be granted to the namespace's default ServiceAccount, which every pod without its own runs as; set serviceAccount.create: true or name a ServiceAccount in serviceAccount.name" }}
+{{- end }}
+{{- $projected := false }}
+{{- range $v.volumes }}{{ range (dig "projected" "sources" list .) }}{{ if .serviceAccountToken }}{{ $projected = true }}{{ end }}{{ end }}{{ end }}
+{{- if and (not $v.serviceAccount.automountServiceAccountToken) (not $projected) }}
+{{- fail "rbac.rules: the pod gets no API token to use them (serviceAccount.automountServiceAccountToken is false); set it to true, or mount a projected serviceAccountToken in volumes" }}
+{{- end }}
+{{- range $i, $r := $v.rbac.rules }}
+{{- if and $r.resources $r.nonResourceURLs }}
+{{- fail (printf "rbac.rules[%d]: a rule grants resources or nonResourceURLs, not both; split it in two" $i) }}
+{{- else if and (not $r.resources) (not $r.nonResourceURLs) }}
+{{- fail (printf "rbac.rules[%d]: names neither resources nor nonResourceURLs; add resources (such as [configmaps]) and their apiGroups" $i) }}
+{{- else if and $r.resources (not $r.apiGroups) }}
+{{- fail (printf "rbac.rules[%d].apiGroups: required with resources; use [\"\"] for the core group (pods, configmaps, secrets) or the resources' group, such as apps" $i) }}
+{{- else if and $r.nonResourceURLs (not $v.rbac.clusterWide) }}
+{{- fail (printf "rbac.rules[%d].nonResourceURLs: only a ClusterRole grants them; set rbac.clusterWide: true or remove them" $i) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
