@@ -374,6 +374,46 @@ CROSS_FIELD = {
     "an RBAC rule for resources and URLs": (
         {"rbac": {"clusterWide": True, "rules": [dict(READ_CONFIGMAPS, nonResourceURLs=["/metrics"])]}, **TOKEN},
         "rbac.rules[0]: a rule grants resources or nonResourceURLs, not both; split it in two"),
+    "a BackendTLSPolicy needs the certificate's name": (
+        {"backendTLSPolicy": {"enabled": True, "wellKnownCACertificates": "System"}},
+        "backendTLSPolicy.hostname: required: the name the backend's certificate is issued for, which the Gateway "
+        "sends as SNI, such as app.apps.svc.cluster.local"),
+    "a BackendTLSPolicy hostname is a DNS name": (
+        {"backendTLSPolicy": {"enabled": True, "hostname": "*.example.com", "wellKnownCACertificates": "System"}},
+        "backendTLSPolicy.hostname: \"*.example.com\" is not a DNS name of lowercase letters, digits, '-' and '.' "
+        "(no wildcard), such as app.apps.svc.cluster.local"),
+    "a BackendTLSPolicy needs a CA": (
+        {"backendTLSPolicy": {"enabled": True, "hostname": "app.example.com"}},
+        "backendTLSPolicy.caCertificateRefs: the Gateway needs a CA to check the backend's certificate; name "
+        "ConfigMaps holding it (key ca.crt), or set wellKnownCACertificates: System"),
+    "a BackendTLSPolicy trusts one CA source": (
+        {"backendTLSPolicy": {"enabled": True, "hostname": "app.example.com", "wellKnownCACertificates": "System",
+                              "caCertificateRefs": ["app-ca"]}},
+        "backendTLSPolicy: set caCertificateRefs or wellKnownCACertificates, not both"),
+    "a BackendTLSPolicy port is a Service port": (
+        {"backendTLSPolicy": {"enabled": True, "hostname": "app.example.com", "wellKnownCACertificates": "System",
+                              "ports": ["https"]}},
+        'backendTLSPolicy.ports[0]: "https" is not a port name of the Service (service.ports: http); use one of '
+        "those names"),
+    "a BackendTLSPolicy needs the Service": (
+        {"service": {"enabled": False},
+         "backendTLSPolicy": {"enabled": True, "hostname": "app.example.com", "wellKnownCACertificates": "System"}},
+        "backendTLSPolicy.enabled: it applies to this release's Service, and service.enabled is false; enable the "
+        "Service or set backendTLSPolicy.enabled: false"),
+    "a ListenerSet needs listeners": (
+        {"listenerSet": {"enabled": True}, "expose": {"hosts": []}},
+        "listenerSet.listeners: empty, and expose.hosts has no host to make listeners from; add listeners such as "
+        "[{name: http, port: 80, protocol: HTTP, hostname: app.example.com}]"),
+    "ListenerSet listener names unique": (
+        {"listenerSet": {"enabled": True, "listeners": [{"name": "web", "port": 80, "protocol": "HTTP"},
+                                                        {"name": "web", "port": 8080, "protocol": "HTTP"}]}},
+        'listenerSet.listeners[1].name: "web" is used twice; each listener needs its own name'),
+    # A third item: helm's --api-versions, what a cluster's discovery tells helm on install and upgrade.
+    "a cluster whose Gateway API lacks ListenerSet": (
+        {"listenerSet": {"enabled": True}},
+        "listenerSet.enabled: this cluster serves Gateway API without ListenerSet (it came in Gateway API 1.5's "
+        "standard channel); install newer Gateway API CRDs, or set listenerSet.enabled: false",
+        ["--api-versions", "gateway.networking.k8s.io/v1"]),
     "an RBAC rule for nothing": (
         {"rbac": {"rules": [{"verbs": ["get"]}]}, **TOKEN},
         "rbac.rules[0]: names neither resources nor nonResourceURLs; add resources (such as [configmaps]) and their "
@@ -401,10 +441,11 @@ def markdown() -> str:
            "and helm 3 print them (`tests/chart/test_rejections.py` checks each one):", ""]
     for title, about, table in GROUPS:
         out += [f"### {title}", "", about, "", "| Values | Message |", "|---|---|"]
-        for values, message in table.values():
+        for values, message, *cluster in table.values():
             cells = (json.dumps(values), "<br>".join(f"`{line.strip()}`" for line in message.splitlines()))
             assert not any("|" in cell for cell in cells), cells
-            out.append(f"| `{cells[0]}` | {cells[1]} |")
+            served = f" on a cluster serving only `{cluster[0][1]}`" if cluster else ""
+            out.append(f"| `{cells[0]}`{served} | {cells[1]} |")
         out.append("")
     return "\n".join([*out, END])
 

@@ -30,22 +30,23 @@ def test_the_table_covers_at_least_forty_rejections():
 
 
 @pytest.mark.parametrize("helm", ["helm", "helm3"])
-@pytest.mark.parametrize("values,message", REJECTIONS.values(), ids=REJECTIONS.keys())
-def test_rejection_says_what_is_wrong_in_plain_words(values, message, helm):
-    assert user_message(render_error(values, helm=helm)) == message
+@pytest.mark.parametrize("values,message,extra", [(v, m, *(rest or [[]])) for v, m, *rest in REJECTIONS.values()],
+                         ids=REJECTIONS.keys())
+def test_rejection_says_what_is_wrong_in_plain_words(values, message, extra, helm):
+    assert user_message(render_error(values, helm=helm, extra=extra)) == message
 
 
 def test_rejection_messages_read_as_words_not_validator_internals():
     internals = ("maxItems:", "minItems:", "maxLength:", "does not match pattern", "allOf failed", "<nil>",
                  "additional properties", "value must be '")
-    for name, (_, message) in REJECTIONS.items():
+    for name, (_, message, *_) in REJECTIONS.items():
         assert not any(token in message for token in internals), name
 
 
 def test_every_fail_in_the_templates_is_in_the_table():
     """Each `fail` message the templates can print (its printf format) matches a message in the table."""
     fail = re.compile(r'fail (?:\(printf )?"((?:[^"\\]|\\.)*)"')
-    messages = [message for _, message in REJECTIONS.values()]
+    messages = [message for _, message, *_ in REJECTIONS.values()]
     untested = []
     for template in sorted((CHART / "templates").rglob("*")):
         for fmt in fail.findall(template.read_text()) if template.is_file() else ():

@@ -96,3 +96,29 @@ without a cluster. Args: dict "root" $ "kind" <Kind> "set" <value> "versions" <n
 {{- printf "gateway.networking.k8s.io/%s" ($found | default (first .versions)) }}
 {{- end }}
 {{- end }}
+
+{{/*
+Fail, naming the key, when the cluster serves Gateway API but not this kind (its CRDs predate it). helm
+template without a cluster serves no Gateway API at all, so there it renders the first version.
+Args: dict "root" $ "kind" <Kind> "versions" <list> "key" <values key> "since" <Gateway API release>.
+*/}}
+{{- define "portico.requireGatewayKind" -}}
+{{- $caps := .root.Capabilities.APIVersions }}
+{{- if or ($caps.Has "gateway.networking.k8s.io/v1") ($caps.Has "gateway.networking.k8s.io/v1beta1") }}
+{{- $served := false }}
+{{- range .versions }}{{ if $caps.Has (printf "gateway.networking.k8s.io/%s/%s" . $.kind) }}{{ $served = true }}{{ end }}{{ end }}
+{{- if not $served }}
+{{- fail (printf "%s: this cluster serves Gateway API without %s (it came in Gateway API %s's standard channel); install newer Gateway API CRDs, or set %s: false" .key .kind .since .key) }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* A route's parentRefs: the release's ListenerSet when listenerSet.attachRoutes, else its own. Args: root, refs. */}}
+{{- define "portico.parentRefs" -}}
+{{- $ls := .root.Values.listenerSet }}
+{{- if and $ls.enabled $ls.attachRoutes }}
+{{- toYaml (list (dict "group" "gateway.networking.k8s.io" "kind" "ListenerSet" "name" (include "portico.fullname" .root))) }}
+{{- else }}
+{{- toYaml .refs }}
+{{- end }}
+{{- end }}

@@ -254,3 +254,46 @@ in values.schema.json.
 {{- end }}
 {{- end }}
 {{- end }}
+
+{{/* listenerSet and backendTLSPolicy: what the Gateway needs to use them. */}}
+{{- define "portico.validateGatewayExtras" -}}
+{{- $v := .Values }}
+{{- with $v.backendTLSPolicy }}
+{{- if .enabled }}
+{{- if not $v.service.enabled }}
+{{- fail "backendTLSPolicy.enabled: it applies to this release's Service, and service.enabled is false; enable the Service or set backendTLSPolicy.enabled: false" }}
+{{- end }}
+{{- if not .hostname }}
+{{- fail "backendTLSPolicy.hostname: required: the name the backend's certificate is issued for, which the Gateway sends as SNI, such as app.apps.svc.cluster.local" }}
+{{- else if not (regexMatch "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$" .hostname) }}
+{{- fail (printf "backendTLSPolicy.hostname: %q is not a DNS name of lowercase letters, digits, '-' and '.' (no wildcard), such as app.apps.svc.cluster.local" .hostname) }}
+{{- end }}
+{{- if and .caCertificateRefs .wellKnownCACertificates }}
+{{- fail "backendTLSPolicy: set caCertificateRefs or wellKnownCACertificates, not both" }}
+{{- else if not (or .caCertificateRefs .wellKnownCACertificates) }}
+{{- fail "backendTLSPolicy.caCertificateRefs: the Gateway needs a CA to check the backend's certificate; name ConfigMaps holding it (key ca.crt), or set wellKnownCACertificates: System" }}
+{{- end }}
+{{- $names := list }}
+{{- range $v.service.ports }}{{ $names = append $names (toString .name) }}{{ end }}
+{{- range $i, $port := .ports }}
+{{- if not (has $port $names) }}
+{{- fail (printf "backendTLSPolicy.ports[%d]: %q is not a port name of the Service (service.ports: %s); use one of those names" $i $port (join ", " $names)) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- with $v.listenerSet }}
+{{- if .enabled }}
+{{- if and (not .listeners) (not $v.expose.hosts) }}
+{{- fail "listenerSet.listeners: empty, and expose.hosts has no host to make listeners from; add listeners such as [{name: http, port: 80, protocol: HTTP, hostname: app.example.com}]" }}
+{{- end }}
+{{- $seen := list }}
+{{- range $i, $l := .listeners }}
+{{- if has $l.name $seen }}
+{{- fail (printf "listenerSet.listeners[%d].name: %q is used twice; each listener needs its own name" $i $l.name) }}
+{{- end }}
+{{- $seen = append $seen $l.name }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
