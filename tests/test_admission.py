@@ -31,8 +31,9 @@ def client():
     with LocalAPIServer() as server:
         c = Client(server.url, server.token)
         c.discover()
-        stage.install_crds(c, stage.catalog_crds())
         c.startup_seconds = time.monotonic() - started
+        # The whole catalog, once: the server must accept and establish every pinned CRD (install_crds raises if not).
+        stage.install_crds(c, stage.catalog_crds())
         yield c
 
 
@@ -210,3 +211,14 @@ def test_other_minors_resolve_to_their_pinned_kube_apiserver(monkeypatch):
     assert ("kube-apiserver", {"kube-apiserver": "k8s.io/kubernetes/cmd/kube-apiserver"}, "v1.30.14") in built
     assert bins.apiserver.name == "kube-apiserver"
     assert set(server.available_minors()) >= {"1.30", "1.34", "1.37"}
+
+
+def test_only_the_catalog_crds_the_manifests_use_are_installed():
+    """The server gets the CRDs of the kinds sent (in a List too), not the whole catalog of over a hundred."""
+    docs = [{"apiVersion": "cert-manager.io/v1", "kind": "Certificate"},
+            {"apiVersion": "v1", "kind": "List", "items": [{"apiVersion": "keda.sh/v1alpha1", "kind": "ScaledObject"}]},
+            {"apiVersion": "apps/v1", "kind": "Deployment"}]
+    names = sorted(crd["metadata"]["name"] for crd in stage.catalog_crds_for(docs))
+    assert names == ["certificates.cert-manager.io", "scaledobjects.keda.sh"]
+    assert len(stage.catalog_crds()) > 100, "the catalog holds far more"
+    assert stage.catalog_crds_for([]) == []

@@ -56,6 +56,15 @@ def catalog_crds() -> list[dict]:
     return docs
 
 
+def catalog_crds_for(docs: Iterable[dict]) -> list[dict]:
+    """The catalog CRDs that serve a kind among docs: installing all of them (over a hundred) would cost the
+    server seconds per run for kinds nothing sends; a kind no CRD serves is refused by the server as before."""
+    wanted = {(str(d.get("apiVersion", "")).rpartition("/")[0], d.get("kind")) for d in manifests.flatten(list(docs))}
+    return [crd for crd in catalog_crds()
+            if ((crd.get("spec") or {}).get("group"), ((crd.get("spec") or {}).get("names") or {}).get("kind"))
+            in wanted]
+
+
 def _established(client: Client, name: str) -> bool:
     answer = client.request("GET", f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}")
     conditions = (answer.body.get("status") or {}).get("conditions") or []
@@ -237,7 +246,9 @@ def run_local(renders: dict[str, list[dict]], combos_of: dict[str, list[str]], *
     servers would only compete): CRDs installed (the chart's first), every resource dry-run, upgrades applied."""
     from portico.admission.server import LocalAPIServer
 
-    catalog = catalog_crds()
+    sent_docs = [d for docs in renders.values() for d in docs]
+    sent_docs += [d for path in upgrade_paths for d in (*path.old, *path.new)]
+    catalog = catalog_crds_for(sent_docs)
     findings: list[Finding] = []
     sent = 0
     for minor in minors:
