@@ -45,6 +45,8 @@ check: lint ## the main job: lint, version check, then the chart's full values m
 	  --junit out/storage-junit.xml --json out/storage.json
 	$(PY) -m portico.cli matrix $(CHART)/ci/gateway.yaml -o out/gateway --admission \
 	  --junit out/gateway-junit.xml --json out/gateway.json
+	$(PY) -m portico.cli matrix $(CHART)/ci/scaling.yaml -o out/scaling --admission \
+	  --junit out/scaling-junit.xml --json out/scaling.json
 
 # make release REGISTRY=oci://ghcr.io/ORG/charts SIGN_KEY="Portico chart releases" KEYRING=secring.gpg
 #   [PLAIN_HTTP=1] [COSIGN_KEY=cosign.key]; without REGISTRY it packages and signs into dist/ only.

@@ -21,6 +21,7 @@ START, END = "<!-- rejections:start -->", "<!-- rejections:end -->"
 DATA = {"type": "pvc", "mountPath": "/data", "size": "1Gi"}
 READ_CONFIGMAPS = {"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get", "list"]}
 TOKEN = {"serviceAccount": {"automountServiceAccountToken": True}}
+CPU_TRIGGER = {"type": "cpu", "metricType": "Utilization", "metadata": {"value": "70"}}
 
 HELM_SCHEMA = {
     "service type is a choice": ({"service": {"type": "Nodeport"}},
@@ -414,6 +415,32 @@ CROSS_FIELD = {
         "listenerSet.enabled: this cluster serves Gateway API without ListenerSet (it came in Gateway API 1.5's "
         "standard channel); install newer Gateway API CRDs, or set listenerSet.enabled: false",
         ["--api-versions", "gateway.networking.k8s.io/v1"]),
+    "KEDA and the HPA": (
+        {"keda": {"scaledObject": {"enabled": True, "triggers": [CPU_TRIGGER]}}, "autoscaling": {"enabled": True}},
+        "keda.scaledObject.enabled: KEDA makes its own HorizontalPodAutoscaler for the workload, and "
+        "autoscaling.enabled renders a second one that would fight it over the replicas; set autoscaling.enabled: "
+        "false"),
+    "KEDA on a DaemonSet": (
+        {"workload": {"kind": "DaemonSet"}, "keda": {"scaledObject": {"enabled": True, "triggers": [CPU_TRIGGER]}}},
+        "keda.scaledObject.enabled: a ScaledObject scales a Deployment or a StatefulSet, not a DaemonSet; set it to "
+        "false (KEDA's ScaledJob runs Jobs from a queue)"),
+    "KEDA needs triggers": (
+        {"keda": {"scaledObject": {"enabled": True}}},
+        'keda.scaledObject.triggers: required: what KEDA scales on, such as [{type: cpu, metricType: Utilization, '
+        'metadata: {value: "70"}}]'),
+    "KEDA bounds in order": (
+        {"keda": {"scaledObject": {"enabled": True, "triggers": [CPU_TRIGGER], "minReplicaCount": 20}}},
+        "keda.scaledObject.minReplicaCount: 20 is above maxReplicaCount (10); raise maxReplicaCount or lower "
+        "minReplicaCount"),
+    "a VPA that sets requests beside the HPA": (
+        {"verticalPodAutoscaler": {"enabled": True}, "autoscaling": {"enabled": True}},
+        "verticalPodAutoscaler.updateMode: Recreate changes the requests the HorizontalPodAutoscaler "
+        "(autoscaling.enabled) scales against, so the two would fight; set it to Off (recommendations only) or turn "
+        "one of them off"),
+    "a VPA for a Job": (
+        {"workload": {"kind": "Job"}, "verticalPodAutoscaler": {"enabled": True}},
+        "verticalPodAutoscaler.enabled: a Job's pods run to completion in ever new Jobs, and a VPA learns from "
+        "long-running pods; set it to false and size resources from what a run used"),
     "an RBAC rule for nothing": (
         {"rbac": {"rules": [{"verbs": ["get"]}]}, **TOKEN},
         "rbac.rules[0]: names neither resources nor nonResourceURLs; add resources (such as [configmaps]) and their "

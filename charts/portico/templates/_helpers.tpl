@@ -123,6 +123,11 @@ template:
 {{- if and (ne .Values.workload.kind "None") (not $alias) }}true{{ end }}
 {{- end }}
 
+{{/* "true" when something other than replicaCount sets the replicas: the HPA or a KEDA ScaledObject. */}}
+{{- define "portico.autoscaled" -}}
+{{- if or .Values.autoscaling.enabled .Values.keda.scaledObject.enabled }}true{{ end }}
+{{- end }}
+
 {{/* "true" when a PodDisruptionBudget is rendered. */}}
 {{- define "portico.pdbEnabled" -}}
 {{- $pdb := .Values.podDisruptionBudget }}
@@ -131,7 +136,7 @@ template:
 {{- if eq (toString $pdb.enabled) "true" }}true
 {{- else if and (eq (toString $pdb.enabled) "auto") (ne .Values.workload.kind "DaemonSet") }}
 {{- /* auto: not for a DaemonSet, whose pods node drains leave alone anyway */}}
-{{- if or .Values.autoscaling.enabled (gt (int (.Values.replicaCount | default 1)) 1) }}true{{ end }}
+{{- if or (include "portico.autoscaled" .) (gt (int (.Values.replicaCount | default 1)) 1) }}true{{ end }}
 {{- end }}
 {{- end }}
 {{- end }}

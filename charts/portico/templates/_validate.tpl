@@ -221,7 +221,8 @@ in values.schema.json.
 {{- $kind := $v.workload.kind }}
 {{- if eq $kind "DaemonSet" }}a DaemonSet runs a pod on every node
 {{- else if and (has $kind (list "Deployment" "StatefulSet")) $v.autoscaling.enabled (gt (int $v.autoscaling.maxReplicas) 1) }}the autoscaler may run up to {{ $v.autoscaling.maxReplicas }} replicas (autoscaling.maxReplicas)
-{{- else if and (has $kind (list "Deployment" "StatefulSet")) (not $v.autoscaling.enabled) (gt (int $v.replicaCount) 1) }}the {{ $kind }} runs {{ $v.replicaCount }} replicas (replicaCount)
+{{- else if and (has $kind (list "Deployment" "StatefulSet")) $v.keda.scaledObject.enabled (gt (int $v.keda.scaledObject.maxReplicaCount) 1) }}KEDA may run up to {{ $v.keda.scaledObject.maxReplicaCount }} replicas (keda.scaledObject.maxReplicaCount)
+{{- else if and (has $kind (list "Deployment" "StatefulSet")) (not (include "portico.autoscaled" .)) (gt (int $v.replicaCount) 1) }}the {{ $kind }} runs {{ $v.replicaCount }} replicas (replicaCount)
 {{- else if and (has $kind (list "Job" "CronJob")) (gt (int $v.job.parallelism) 1) }}the {{ $kind }} runs {{ $v.job.parallelism }} pods at once (job.parallelism)
 {{- end }}
 {{- end }}
@@ -294,6 +295,36 @@ in values.schema.json.
 {{- end }}
 {{- $seen = append $seen $l.name }}
 {{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* verticalPodAutoscaler and keda.scaledObject: one owner for the replicas, one for the requests. */}}
+{{- define "portico.validateAutoscalers" -}}
+{{- $v := .Values }}
+{{- $kind := $v.workload.kind }}
+{{- $so := $v.keda.scaledObject }}
+{{- if and $so.enabled (include "portico.hasWorkload" .) }}
+{{- if $v.autoscaling.enabled }}
+{{- fail "keda.scaledObject.enabled: KEDA makes its own HorizontalPodAutoscaler for the workload, and autoscaling.enabled renders a second one that would fight it over the replicas; set autoscaling.enabled: false" }}
+{{- end }}
+{{- if not (has $kind (list "Deployment" "StatefulSet")) }}
+{{- fail (printf "keda.scaledObject.enabled: a ScaledObject scales a Deployment or a StatefulSet, not a %s; set it to false (KEDA's ScaledJob runs Jobs from a queue)" $kind) }}
+{{- end }}
+{{- if not $so.triggers }}
+{{- fail "keda.scaledObject.triggers: required: what KEDA scales on, such as [{type: cpu, metricType: Utilization, metadata: {value: \"70\"}}]" }}
+{{- end }}
+{{- if gt (int $so.minReplicaCount) (int $so.maxReplicaCount) }}
+{{- fail (printf "keda.scaledObject.minReplicaCount: %v is above maxReplicaCount (%v); raise maxReplicaCount or lower minReplicaCount" $so.minReplicaCount $so.maxReplicaCount) }}
+{{- end }}
+{{- end }}
+{{- $vpa := $v.verticalPodAutoscaler }}
+{{- if and $vpa.enabled (include "portico.hasWorkload" .) }}
+{{- if has $kind (list "Job" "CronJob") }}
+{{- fail (printf "verticalPodAutoscaler.enabled: a %s's pods run to completion in ever new Jobs, and a VPA learns from long-running pods; set it to false and size resources from what a run used" $kind) }}
+{{- end }}
+{{- if and (ne $vpa.updateMode "Off") (include "portico.autoscaled" .) }}
+{{- fail (printf "verticalPodAutoscaler.updateMode: %s changes the requests the %s scales against, so the two would fight; set it to Off (recommendations only) or turn one of them off" $vpa.updateMode (ternary "HorizontalPodAutoscaler (autoscaling.enabled)" "KEDA ScaledObject (keda.scaledObject.enabled)" $v.autoscaling.enabled)) }}
 {{- end }}
 {{- end }}
 {{- end }}
