@@ -19,7 +19,9 @@
 //	GRPC_STATUS     what it reports: SERVING (default) or NOT_SERVING
 //	TCP_PORT        also accept (and close) plain TCP connections here, from the
 //	                start (before STARTUP_DELAY)
+//	FILES_DIR       serve PUT/GET /files/NAME from this directory (state.go)
 //
+// /kube/PATH answers GET PATH of the Kubernetes API as the pod's ServiceAccount (state.go).
 // Endpoints: / and anything else (JSON: version, pod, path), /healthz, /readyz.
 // Client modes instead of a server, for helm test hooks on clusters with no
 // registry: `testapp get URL`, `testapp tcp HOST PORT`, `testapp grpc -addr=HOST:PORT`.
@@ -123,6 +125,7 @@ func main() {
 		}
 		_, _ = w.Write([]byte("ready\n"))
 	})
+	addStateHandlers(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if d, err := time.ParseDuration(r.URL.Query().Get("delay")); err == nil && d > 0 && d <= 10*time.Second {
 			time.Sleep(d)
