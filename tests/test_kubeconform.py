@@ -101,3 +101,30 @@ def test_validate_takes_the_crds_among_the_files_and_skips_what_is_no_object(tmp
     assert "could not find schema" not in done.stdout
     if code:
         assert "sise" in done.stdout
+
+
+@pytest.mark.parametrize("spec, code", [("size: big", 0), ("sise: big", 1)])
+def test_render_writes_the_charts_crds_and_validate_uses_them(tmp_path, spec, code):
+    """`portico render -o DIR` writes crds/ as `helm install` applies them, so `portico validate DIR` checks the
+    chart's custom resources against its own CRDs (the misspelled field is the negative control)."""
+    import subprocess
+    import sys
+
+    chart = tmp_path / "widgets"
+    (chart / "crds").mkdir(parents=True)
+    (chart / "templates").mkdir()
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: widgets\nversion: 1.0.0\n")
+    (chart / "crds" / "widget.yaml").write_text(CRD)
+    (chart / "templates" / "widget.yaml").write_text(
+        f"apiVersion: example.com/v1\nkind: Widget\nmetadata: {{name: w}}\nspec: {{{spec}}}\n")
+
+    def portico(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "portico.cli", *args], capture_output=True, text=True)
+
+    assert portico("render", str(chart), "-o", str(tmp_path / "out")).returncode == 0
+    assert sorted((tmp_path / "out").glob("*.yaml"))[0].name.startswith("000-customresourcedefinition-")
+    done = portico("validate", str(tmp_path / "out"), "--kube-version", "1.37")
+    assert done.returncode == code, done.stdout + done.stderr
+    assert "could not find schema" not in done.stdout
+    skipped = portico("render", str(chart), "-o", str(tmp_path / "bare"), "--skip-crds")
+    assert skipped.returncode == 0 and len(list((tmp_path / "bare").glob("*.yaml"))) == 1

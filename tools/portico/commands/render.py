@@ -22,7 +22,9 @@ def handle(args: argparse.Namespace) -> int:
     chart = args_.chart(args, args.chart)
     req = RenderRequest(chart=chart, values_files=args.values, set_values=args.set_values,
                         release=args.release, namespace=args.namespace, kube_version=args.kube_version,
-                        api_versions=args.api_versions)
+                        api_versions=args.api_versions,
+                        # The chart's crds/ too, as `helm install` applies them (helm template leaves them out).
+                        extra_args=() if args.skip_crds else ("--include-crds",))
     try:
         docs = manifests.load_all(Helm.pinned().template(req))
     except RenderError as exc:
@@ -46,4 +48,6 @@ def add_parser(sub) -> None:
                    help="Capabilities.APIVersions as on your cluster (repeatable)")
     p.add_argument("-o", "--output-dir", type=Path, default=None,
                    help="write one file per resource here (a new or empty directory, or one portico wrote)")
+    p.add_argument("--skip-crds", action="store_true",
+                   help="leave out the chart's crds/ (by default they are rendered, as helm install applies them)")
     p.set_defaults(handler=handle)
