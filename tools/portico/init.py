@@ -1,9 +1,12 @@
 """`portico init CHART`: a first matrix file, from what the chart says about its values.
 
-Axes come from values.schema.json (booleans, short enums) or, without one, from
+Candidate axes come from values.schema.json (booleans, short enums) or, without one, from
 values.yaml (switches such as `*.enabled` and `*.create`), plus well-known keys
-(replica counts, Service types). Large spaces get a seeded pairwise (t-wise)
-strategy. The file says, in comments, what a person should add next.
+(replica counts, Service types). Each candidate is rendered once against the defaults, and
+the ones that change the objects most are kept (objects and kinds added or removed count
+most, then objects changed); the file lists those left out and why. chart-testing's
+`ci/*-values.yaml` become the levels of an `environment` axis. Large spaces get a seeded
+pairwise (t-wise) strategy. The file says, in comments, what a person should add next.
 """
 
 from __future__ import annotations
@@ -17,11 +20,13 @@ from typing import Any, Iterator
 import yaml
 
 from portico import chart as chart_mod
+from portico import manifests
 from portico.errors import InputError
 from portico.files import write_atomic
 from portico.schemas import kubernetes_versions
 
 MAX_AXES = 10
+MAX_CANDIDATES = 40  # rendered once each to measure their effect
 EXHAUSTIVE_LIMIT = 512
 WELL_KNOWN = {
     "replicaCount": [1, 3],
@@ -90,7 +95,80 @@ def candidates(info: chart_mod.ChartInfo) -> list[Candidate]:
     for path, levels in WELL_KNOWN.items():
         if path not in found and _get(info.values, path) is not None:
             found[path] = Candidate(path, levels, "well-known")
-    return sorted(found.values(), key=lambda c: c.priority)[:MAX_AXES]
+    return sorted(found.values(), key=lambda c: c.priority)[:MAX_CANDIDATES]
+
+
+@dataclass(frozen=True)
+class Effect:
+    """What flipping one candidate away from the defaults does to the rendered objects."""
+
+    score: int  # 0: renders the same
+    refused: str = ""  # every non-default level fails to render alone: the chart's first error line
+
+
+def _objects(manifest: str) -> dict[tuple[str, str], dict]:
+    docs = manifests.flatten([d for d in manifests.load_all(manifest) if isinstance(d, dict)])
+    return {(str(d.get("kind")), str((d.get("metadata") or {}).get("name"))): d for d in docs}
+
+
+def _service_type(doc: dict) -> Any:
+    return (doc.get("spec") or {}).get("type", "ClusterIP") if doc.get("kind") == "Service" else None
+
+
+def _score(base: dict[tuple[str, str], dict], other: dict[tuple[str, str], dict]) -> int:
+    """Kinds added or removed and a Service's type (how the app is exposed) weigh most, then objects added or
+    removed, then any other object whose content changed."""
+    moved = set(base) ^ set(other)
+    kinds = {k for k, _ in base} ^ {k for k, _ in other}
+    both = set(base) & set(other)
+    exposed = sum(1 for key in both if _service_type(base[key]) != _service_type(other[key]))
+    changed = sum(1 for key in both if base[key] != other[key])
+    return 20 * len(kinds) + 20 * exposed + 10 * len(moved) + changed
+
+
+def effects(chart_dir: Path, found: list[Candidate], defaults: dict) -> dict[str, Effect] | None:
+    """Each candidate's effect, from one render per non-default level; None when the defaults do not render
+    (then nothing can be compared, and the candidates keep their order by name)."""
+    from portico.matrix.layers import nested
+    from portico.renderer import RenderJob, default_renderer
+
+    jobs = [RenderJob("defaults", [])]
+    for i, c in enumerate(found):
+        default = _get(defaults, c.path)
+        jobs += [RenderJob(f"{i}/{j}", [nested(c.path, v)]) for j, v in enumerate(c.values) if v != default]
+    results = {r.id: r for r in default_renderer(chart_dir, warn=lambda _: None).render_many(jobs)}
+    if results["defaults"].error:
+        return None
+    base = _objects(results["defaults"].manifest)
+    out = {}
+    for i, c in enumerate(found):
+        mine = [r for key, r in results.items() if key.startswith(f"{i}/")]
+        rendered = [r for r in mine if not r.error]
+        if mine and not rendered:
+            out[c.path] = Effect(0, refused=(mine[0].error or "").strip().splitlines()[-1][:160])
+        else:
+            out[c.path] = Effect(max((_score(base, _objects(r.manifest)) for r in rendered), default=0))
+    return out
+
+
+def choose(chart_dir: Path, info: chart_mod.ChartInfo) -> tuple[list[Candidate], list[str]]:
+    """The axes to write, most effect first, and a line per candidate left out saying why."""
+    found = candidates(info)
+    measured = effects(chart_dir, found, info.values) if found else None
+    if measured is None:
+        return found[:MAX_AXES], ([] if not found else
+                                  ["the defaults do not render alone, so no candidate's effect could be measured"])
+    left = [f"{c.path}: the chart refuses it alone ({measured[c.path].refused})" for c in found
+            if measured[c.path].refused]
+    left += [f"{c.path}: changes no rendered object" for c in found
+             if not measured[c.path].refused and measured[c.path].score == 0]
+    useful = sorted((c for c in found if measured[c.path].score > 0), key=lambda c: (-measured[c.path].score,
+                                                                                      c.priority))
+    left += [f"{c.path}: less effect than the {MAX_AXES} kept" for c in useful[MAX_AXES:]]
+    if any(not e.refused and e.score == 0 for e in measured.values()):
+        left.append("(effects are measured at the defaults with Kubernetes' built-in APIs: a switch gated on a "
+                    "CRD's API shows once the matrix lists it under apiVersions)")
+    return useful[:MAX_AXES], left
 
 
 def _axis_name(path: str, taken: set[str]) -> str:
@@ -109,10 +187,12 @@ def _axis_name(path: str, taken: set[str]) -> str:
 
 def matrix_text(chart_dir: Path, output: Path, chart_ref: str | None = None) -> str:
     info = chart_mod.load(chart_dir)
-    found = candidates(info)
-    if not found:
-        raise InputError("found no switches to vary (no booleans or short enums in values.schema.json or "
-                         "values.yaml): write axes by hand, see docs/matrix.md", source=str(chart_dir))
+    found, left_out = choose(chart_dir, info)
+    cases = sorted((chart_dir / "ci").glob("*-values.yaml"))
+    if not found and not cases:
+        raise InputError("found no switches that change what the chart renders (no booleans or short enums in "
+                         "values.schema.json or values.yaml with an effect on the objects): write axes by hand, see "
+                         "docs/matrix.md", source=str(chart_dir))
     taken: set[str] = set()
     axes = {_axis_name(c.path, taken): {"path": c.path, "values": c.values} for c in found}
     space = 1
@@ -122,15 +202,23 @@ def matrix_text(chart_dir: Path, output: Path, chart_ref: str | None = None) -> 
     where = chart_ref or os.path.relpath(chart_dir.resolve(), output.resolve().parent)
     doc: dict[str, Any] = {"chart": where,
                            "release": {"name": re.sub(r"[^a-z0-9-]", "-", info.name.lower())[:40].strip("-") or "rel"},
-                           "axes": axes}
+                           "axes": axes or {"defaults": {"snippets": {"chart": {}}}}}
+    if cases:  # chart-testing's convention: each ci/*-values.yaml a case, beside the chart's defaults
+        rel = os.path.relpath((chart_dir / "ci").resolve(), output.resolve().parent)
+        doc["environments"] = {"defaults": [], **{c.name.removesuffix("-values.yaml"): [f"{rel}/{c.name}"]
+                                                  for c in cases}}
+        space *= len(cases) + 1
     if space > EXHAUSTIVE_LIMIT:
         doc["strategy"] = {"type": "t-wise", "t": 2, "seed": 1}
     doc["validate"] = {"kubernetesVersions": [versions[0], versions[-1]]}
     sources = sorted({c.source for c in found})
     head = [
         f"# A first portico matrix for the {info.name} chart, written by `portico init`.",
-        f"# Axes come from {' and '.join(sources)}: {len(found)} axes, {space} combinations"
+        f"# Axes come from {' and '.join(sources) or 'nothing'}, the switches that change the rendered objects "
+        f"most: {len(found)} axes" + (f" and ct's {len(cases)} ci/*-values.yaml cases" if cases else "")
+        + f", {space} combinations"
         + (" (many: t-wise, t=2, renders every pair of levels in far fewer)." if "strategy" in doc else "."),
+        *(["# Left out:"] + [f"#   - {line}" for line in left_out] if left_out else []),
         "# Next steps (docs/use-on-your-chart.md):",
         "#   - run it: portico matrix " + output.name,
         "#   - values every combination needs (an image, a required key): add a file under `values:`",
