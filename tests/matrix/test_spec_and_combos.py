@@ -121,6 +121,20 @@ def test_t_wise_is_deterministic_and_t_is_configurable(tmp_path):
     assert first.coverage.coverable == 4 * 27
 
 
+def test_the_t_wise_codec_keeps_every_tuple_and_its_order(tmp_path):
+    """The greedy cover counts t-tuples as ints; each int is one tuple of (axis, level) pairs, every tuple has
+    one, and ints ordered by their tuples order as the tuples do (the fallback row takes the first)."""
+    m = grid(tmp_path, [3, 2, 4], strategy={"type": "t-wise", "t": 2, "seed": 1})
+    groups = list(itertools.combinations(m.axis_names, 2))
+    codec = combos._TupleCodec(m.axes, groups)
+    keys = list(codec.every())
+    as_tuples = {tuple(combos._tuples(c, groups)) for c in combos.exhaustive(m).combinations}
+    assert {codec.decode(k) for k in keys} == {tup for row in as_tuples for tup in row}
+    assert len(set(keys)) == len(keys) == 3 * 2 + 3 * 4 + 2 * 4
+    for combo in combos.exhaustive(m).combinations:
+        assert [codec.decode(k) for k in codec.encode(combo)] == list(combos._tuples(combo, groups))
+
+
 def test_jinja_snippets_see_every_axis(tmp_path):
     m = load(tmp_path, {"chart": TINY, "axes": {
         "size": {"path": "replicas", "values": [1, 3]},

@@ -95,6 +95,43 @@ def tuples_covered(matrix: Matrix, rows: list[Combination], t: int) -> int:
     return len({tup for combo in rows for tup in _tuples(combo, groups)})
 
 
+class _TupleCodec:
+    """A t-tuple of axis levels (one level of each axis of a group) as one int: the greedy cover builds and looks
+    up hundreds of thousands of them, and ints are several times cheaper than nested tuples of names and levels."""
+
+    def __init__(self, axes: tuple[Axis, ...], groups: list[tuple[str, ...]]):
+        position = {a.name: i for i, a in enumerate(axes)}
+        self.levels = [list(a.levels) for a in axes]
+        self.index = [{level: j for j, level in enumerate(a.levels)} for a in axes]
+        self.names = [a.name for a in axes]
+        self.groups: list[tuple[int, list[tuple[int, int]]]] = []  # (offset, [(axis position, stride)])
+        offset = 0
+        for group in groups:
+            stride, parts = 1, []
+            for name in reversed(group):
+                parts.append((position[name], stride))
+                stride *= len(axes[position[name]].levels)
+            self.groups.append((offset, parts[::-1]))
+            offset += stride
+
+    def encode(self, combo: Combination) -> tuple[int, ...]:
+        ix = [self.index[i][combo[name]] for i, name in enumerate(self.names)]
+        return tuple(offset + sum(ix[pos] * stride for pos, stride in parts) for offset, parts in self.groups)
+
+    def every(self) -> Iterator[int]:
+        for offset, parts in self.groups:
+            yield from range(offset, offset + parts[0][1] * len(self.levels[parts[0][0]]))
+
+    def decode(self, key: int) -> tuple:
+        """The tuple of (axis name, level) pairs, for ordering."""
+        offset, parts = max((g for g in self.groups if g[0] <= key), key=lambda g: g[0])
+        rest, out = key - offset, []
+        for pos, stride in parts:
+            out.append((self.names[pos], self.levels[pos][rest // stride]))
+            rest %= stride
+        return tuple(out)
+
+
 def t_wise(matrix: Matrix) -> Plan:
     """Greedy covering array: each row is the candidate covering most uncovered t-tuples."""
     t = min(matrix.t, len(matrix.axes))
@@ -107,19 +144,34 @@ def t_wise(matrix: Matrix) -> Plan:
     else:
         pool = _sample_allowed(matrix, rng, ENUMERATION_LIMIT // 4)
         allowed_count = None
-    uncovered = {tup for combo in pool for tup in _tuples(combo, groups)}
+    codec = _TupleCodec(matrix.axes, groups)
+    # Each candidate's t-tuples as ints, built once and only for the candidates drawn: scoring is set lookups.
+    cache: dict[int, tuple[int, ...]] = {}
+
+    def held(i: int) -> tuple[int, ...]:
+        if i not in cache:
+            cache[i] = codec.encode(pool[i])
+        return cache[i]
+
+    if allowed_count == total:  # every combination allowed: every t-tuple of levels is coverable
+        uncovered = set(codec.every())
+    else:
+        uncovered = {tup for i in range(len(pool)) for tup in held(i)}
     coverable = len(uncovered)
     rows: list[Combination] = []
+    everyone = range(len(pool))
     while uncovered and pool:
-        sample = pool if len(pool) <= CANDIDATES_PER_ROW else rng.sample(pool, CANDIDATES_PER_ROW)
-        best = max(sample, key=lambda c: sum(1 for tup in _tuples(c, groups) if tup in uncovered))
-        gain = [tup for tup in _tuples(best, groups) if tup in uncovered]
+        # rng.sample over the indices picks what it would pick over the pool itself (same seed, same plan).
+        sample = everyone if len(pool) <= CANDIDATES_PER_ROW else rng.sample(everyone, CANDIDATES_PER_ROW)
+        best = max(sample, key=lambda i: sum(1 for tup in held(i) if tup in uncovered))
+        gain = [tup for tup in held(best) if tup in uncovered]
         if not gain:
-            # The sample missed every remaining tuple: take a combination that has one.
-            target = next(iter(sorted(uncovered)))
-            best = next(c for c in pool if target in set(_tuples(c, groups)))
-            gain = [tup for tup in _tuples(best, groups) if tup in uncovered]
-        rows.append(best)
+            # The sample missed every remaining tuple: take a combination that has the first one (ordered by
+            # axis names and levels, as always).
+            target = min(uncovered, key=codec.decode)
+            best = next(i for i in everyone if target in held(i))
+            gain = [tup for tup in held(best) if tup in uncovered]
+        rows.append(pool[best])
         uncovered.difference_update(gain)
     coverage = Coverage(t=t, covered=coverable - len(uncovered), coverable=coverable)
     return Plan(rows, total, allowed_count, coverage)
