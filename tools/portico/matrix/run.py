@@ -333,9 +333,15 @@ class _Pipeline:
             if crd_schemas.convert_crds(self.crds, Path(tmp) / "crd-schemas", str(self.matrix.chart)):
                 extra.insert(0, crd_schemas.location(Path(tmp) / "crd-schemas"))
             advance = self.progress("schemas", len(self.matrix.validate_versions))
-            for version in self.matrix.validate_versions:
-                result = schemas.validate(version, [unique], skip_kinds=self.matrix.skip_kinds,
-                                          extra_locations=extra)
+            versions = list(self.matrix.validate_versions)
+
+            def validate(version: str):
+                return schemas.validate(version, [unique], skip_kinds=self.matrix.skip_kinds, extra_locations=extra)
+
+            # One kubeconform per version at once, up to the cores: on a small matrix each run is mostly its start.
+            with ThreadPoolExecutor(max(1, min(len(versions), os.cpu_count() or 1))) as pool:
+                results = list(pool.map(validate, versions))
+            for version, result in zip(versions, results):
                 for f in result.invalid:
                     resource = Path(f.filename).stem
                     combos = tuple(c for h in renders_of.get(resource, ()) for c in self.combos_of.get(h, []))
