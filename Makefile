@@ -102,6 +102,7 @@ bench: setup ## throughput benchmarks (results in benchmarks/results, summary in
 	$(PY) benchmarks/bench_matrix.py --json benchmarks/results/matrix.json
 	$(PY) benchmarks/bench_admission.py --json benchmarks/results/admission.json
 	$(PY) benchmarks/bench_charts.py --json benchmarks/results/charts.json
+	$(PY) benchmarks/bench_small.py --json benchmarks/results/small.json
 	$(PY) benchmarks/bench_memory.py --json benchmarks/results/memory.json
 	$(PY) benchmarks/bench_load.py --json benchmarks/results/load.json
 	$(PY) benchmarks/bench_gobuild.py --json benchmarks/results/gobuild.json
