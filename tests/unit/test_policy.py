@@ -79,6 +79,20 @@ def test_sidecars_without_ports_need_no_readiness_probe():
         == ["container web has no readinessProbe"]
 
 
+def test_a_port_only_prometheus_scrapes_needs_no_readiness_probe():
+    """cert-manager's controller: its one Service port is for Prometheus (tcp-prometheus-servicemonitor ->
+    http-metrics); scrapes do not wait for readiness, so no user traffic depends on a probe."""
+    containers = [{"name": "controller", "ports": [{"name": "http-metrics", "containerPort": 9402}]}]
+    metrics = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
+               "spec": {"selector": LABELS, "ports": [{"name": "tcp-prometheus-servicemonitor", "port": 9402,
+                                                        "targetPort": "http-metrics"}]}}
+    assert rules([deployment(containers=containers), metrics], "zero-downtime/readiness-probe") == []
+    # The control: the same container behind a port that serves requests still needs one.
+    containers[0]["ports"].append({"name": "http", "containerPort": 8080})
+    assert [v.detail for v in rules([deployment(containers=containers), metrics, SERVICE],
+                                    "zero-downtime/readiness-probe")] == ["container controller has no readinessProbe"]
+
+
 def test_ignore_annotation_suppresses_named_rules_and_reports_unknown_ones():
     doc = deployment(containers=[{"name": "c"}])
     doc["metadata"]["annotations"] = {policy.IGNORE_ANNOTATION: "security/restricted-pss, security/nope"}

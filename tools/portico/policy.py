@@ -153,6 +153,16 @@ class Render:
 
 # --- zero-downtime ------------------------------------------------------------------------------------------------
 
+# A Service port for Prometheus to scrape (metrics, http-metrics, tcp-prometheus-servicemonitor): scrapes are
+# retried on the next interval and do not wait for readiness, so such a port sends no user traffic.
+_SCRAPE_PORT = re.compile(r"metrics|prometheus|monitoring")
+
+
+def _scrape_only(port: dict) -> bool:
+    names = [port.get("name"), port.get("targetPort")]
+    return any(isinstance(n, str) and _SCRAPE_PORT.search(n) for n in names)
+
+
 def _served_containers(render: Render, workload: Doc) -> list[dict]:
     """The containers a Service selecting these pods sends traffic to (by targetPort name or number)."""
     containers = _containers(workload, init=False)
@@ -164,7 +174,7 @@ def _served_containers(render: Render, workload: Doc) -> list[dict]:
             for port in _list(spec.get("ports")):
                 port = _map(port)
                 target = port.get("targetPort", port.get("port"))
-                if isinstance(target, (str, int)):
+                if isinstance(target, (str, int)) and not _scrape_only(port):
                     targets.add(target)
     if not targets:
         return []

@@ -6,6 +6,7 @@ from collections import Counter
 from dataclasses import asdict
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from portico.matrix import combos as combos_mod
@@ -53,14 +54,15 @@ def problems_line(result: MatrixResult) -> str:
     return line
 
 
-def _where(f, inferred_from: int = 0) -> str:
+def _where(f, inferred_from: int = 0, names: dict[str, str] | None = None) -> str:
+    """names: combination id -> its levels (`tls=false, replicas=3`), so an example reads as levels."""
     if f.trigger == ():
         return "in every combination"
     if f.trigger:
         # From a t-wise sample the trigger is what held in the combinations run, not a proof over the space.
         sample = f" (inferred from the {inferred_from} combinations run)" if inferred_from else ""
         return f"whenever {f.trigger_text()}{sample}"
-    example = f.combinations[0] if f.combinations else "-"
+    example = (names or {}).get(f.combinations[0], f.combinations[0]) if f.combinations else "-"
     more = f" (+{len(f.combinations) - 1} more)" if len(f.combinations) > 1 else ""
     return f"in {len(f.combinations)} combinations, e.g. {example}{more}" if len(f.combinations) > 1 \
         else f"in {example}"
@@ -99,13 +101,14 @@ def print_summary(result: MatrixResult, console: Console, max_findings: int = 20
             for key, n in counter.most_common():
                 errors.add_row(group, key, str(n))
         console.print(errors)
+        names = {c.id: case_name(c) for c in result.combos}
         for f in result.findings[:max_findings]:
             where = f" {f.object}" if f.kind else ""
             version = f" [k8s {f.kubernetes_version}]" if f.kubernetes_version else ""
             colour = "yellow" if f.severity == WARNING_SEVERITY else "red"
             inferred = len(result.combos) if result.matrix.strategy == "t-wise" else 0
-            console.print(f"[{colour}]{f.stage}[/{colour}] {f.rule}{where}{version} {_where(f, inferred)}: "
-                          f"{f.message}", markup=True, highlight=False)
+            text = escape(f"{f.rule}{where}{version} {_where(f, inferred, names)}: {f.message}")
+            console.print(f"[{colour}]{f.stage}[/{colour}] {text}", markup=True, highlight=False)
             if f.file:
                 console.print(f"    at {f.file}{f':{f.line}' if f.line else ''}", highlight=False)
             if f.hint:

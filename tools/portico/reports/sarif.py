@@ -54,9 +54,12 @@ def render(report: Report) -> str:
     rules: dict[str, dict] = {}
     results = []
     fallback = str(report.summary.get("matrix") or report.summary.get("chart") or "Chart.yaml")
+    # A combination by its levels (`tls=false, replicas=3`), as the cases name them, not by its id.
+    names = {c.properties.get("id"): c.name for c in report.cases if c.properties.get("id")}
     for f in report.findings or [f for c in report.cases for f in c.findings]:
         rules.setdefault(f.rule, _rule(f))
-        example = f" (in {len(f.combinations)} combinations, e.g. {f.combinations[0]})" if f.combinations else ""
+        example = (f" (in {len(f.combinations)} combinations, e.g. {names.get(f.combinations[0], f.combinations[0])})"
+                   if f.combinations else "")
         results.append({
             "ruleId": f.rule,
             "ruleIndex": list(rules).index(f.rule),
