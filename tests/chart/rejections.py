@@ -374,7 +374,8 @@ CROSS_FIELD = {
         "them; remove them"),
     "an RBAC rule for resources and URLs": (
         {"rbac": {"clusterWide": True, "rules": [dict(READ_CONFIGMAPS, nonResourceURLs=["/metrics"])]}, **TOKEN},
-        "rbac.rules[0]: a rule grants resources or nonResourceURLs, not both; split it in two"),
+        "rbac.rules[0]: a rule grants resources (apiGroups, resources, resourceNames) or nonResourceURLs, not both; "
+        "split it in two"),
     "a BackendTLSPolicy needs the certificate's name": (
         {"backendTLSPolicy": {"enabled": True, "wellKnownCACertificates": "System"}},
         "backendTLSPolicy.hostname: required: the name the backend's certificate is issued for, which the Gateway "
@@ -434,13 +435,36 @@ CROSS_FIELD = {
         "minReplicaCount"),
     "a VPA that sets requests beside the HPA": (
         {"verticalPodAutoscaler": {"enabled": True}, "autoscaling": {"enabled": True}},
-        "verticalPodAutoscaler.updateMode: Recreate changes the requests the HorizontalPodAutoscaler "
-        "(autoscaling.enabled) scales against, so the two would fight; set it to Off (recommendations only) or turn "
-        "one of them off"),
+        "verticalPodAutoscaler.updateMode: Recreate sets the cpu requests the HorizontalPodAutoscaler "
+        '(autoscaling.enabled) scales on, so the two would fight; set it to "Off" (recommendations only), leave cpu '
+        "out of verticalPodAutoscaler.controlledResources, or turn one of them off"),
     "a VPA for a Job": (
         {"workload": {"kind": "Job"}, "verticalPodAutoscaler": {"enabled": True}},
-        "verticalPodAutoscaler.enabled: a Job's pods run to completion in ever new Jobs, and a VPA learns from "
-        "long-running pods; set it to false and size resources from what a run used"),
+        "verticalPodAutoscaler.enabled: each release revision runs a new Job of another name, so the VPA's target "
+        "would be gone at the next upgrade; set it to false (a CronJob keeps its name, and a VPA can follow it)"),
+    "KEDA to zero on cpu alone": (
+        {"keda": {"scaledObject": {"enabled": True, "minReplicaCount": 0, "triggers": [CPU_TRIGGER]}}},
+        "keda.scaledObject.minReplicaCount: 0 needs a trigger other than cpu or memory: with no pod there is no use "
+        "to measure, so nothing would wake the workload (KEDA refuses it); set minReplicaCount: 1 or add an event "
+        "trigger such as prometheus"),
+    "ReadWriteOncePod alone": (
+        {"replicaCount": 1, "persistence": {"data": dict(DATA, accessModes=["ReadWriteOncePod", "ReadWriteMany"])}},
+        "persistence.data.accessModes: ReadWriteOncePod cannot be combined with other modes (the API server refuses "
+        "it); use it alone"),
+    "a claim template's name": (
+        {"workload": {"kind": "StatefulSet"}, "replicaCount": 1, "persistence": {"data": DATA},
+         "statefulSet": {"volumeClaimTemplates": [{"metadata": {"name": "data"}, "spec": {}}]}},
+        'persistence.data: the volume name "data" is already used by statefulSet.volumeClaimTemplates[0]; give this '
+        "entry another name"),
+    "a BackendTLSPolicy for a Job without its Service": (
+        {"workload": {"kind": "Job"},
+         "backendTLSPolicy": {"enabled": True, "hostname": "app.example.com", "wellKnownCACertificates": "System"}},
+        "backendTLSPolicy.enabled: a Job gets no Service unless job.service is true, so there is nothing to apply it "
+        "to; set job.service: true or backendTLSPolicy.enabled: false"),
+    "a route the ListenerSet cannot take": (
+        {"listenerSet": {"enabled": True}, "tcpRoute": {"enabled": True}},
+        "listenerSet.attachRoutes: the TCPRoute (tcpRoute) would attach to the ListenerSet, which has no TCP listener "
+        "(it has HTTP); add one to listenerSet.listeners, or set attachRoutes: false to keep tcpRoute.parentRefs"),
     "an RBAC rule for nothing": (
         {"rbac": {"rules": [{"verbs": ["get"]}]}, **TOKEN},
         "rbac.rules[0]: names neither resources nor nonResourceURLs; add resources (such as [configmaps]) and their "

@@ -83,7 +83,7 @@ def test_cluster_wide_rbac_is_cluster_scoped_and_named_per_namespace():
                   "serviceAccount": {"automountServiceAccountToken": True, "name": "reader"}})
     role, binding = out.one("ClusterRole"), out.one("ClusterRoleBinding")
     # Two releases of the same name in two namespaces must not share one ClusterRole.
-    assert role["metadata"]["name"] == "apps-rel-portico" and "namespace" not in role["metadata"]
+    assert role["metadata"]["name"] == "apps:rel-portico" and "namespace" not in role["metadata"]
     assert "namespace" not in binding["metadata"]
     assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "reader", "namespace": "apps"}]
 
@@ -131,11 +131,25 @@ def test_gateway_kinds_follow_what_the_cluster_serves():
 
 @pytest.mark.parametrize("helm", ["helm", "helm3"])
 def test_keda_owns_the_replicas_and_a_recommending_vpa_may_watch(helm):
-    out = render({"keda": {"scaledObject": {"enabled": True, "minReplicaCount": 0,
-                                            "triggers": [{"type": "cpu", "metadata": {"value": "70"}}]}},
+    prometheus = {"type": "prometheus", "metadata": {"serverAddress": "http://prometheus:9090", "threshold": "10",
+                                                     "query": "sum(rate(http_requests_total[1m]))"}}
+    out = render({"keda": {"scaledObject": {"enabled": True, "minReplicaCount": 0, "triggers": [prometheus]}},
                   "verticalPodAutoscaler": {"enabled": True, "updateMode": "Off"}}, helm=helm)
     assert "replicas" not in out.one("Deployment")["spec"]
     assert out.one("ScaledObject")["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment",
                                                                  "name": "rel-portico"}
     assert out.one("VerticalPodAutoscaler")["spec"]["updatePolicy"] == {"updateMode": "Off"}
     assert "HorizontalPodAutoscaler" not in out.kinds() and out.one("PodDisruptionBudget")
+
+
+@pytest.mark.parametrize("helm", ["helm", "helm3"])
+def test_names_that_read_as_booleans_or_numbers_stay_strings(helm):
+    """YAML would read `no` back as false and `0123` as octal 83: the chart builds the volumes as JSON."""
+    out = render({"replicaCount": 1, "persistence": {
+        "no": {"type": "emptyDir", "mountPath": "/no"},
+        "cfg": {"type": "configMap", "name": "0123", "mountPath": "/cfg"},
+        "ex": {"type": "pvc", "existingClaim": "0755", "mountPath": "/ex"}}}, helm=helm)
+    volumes, mounts = _volumes(out)
+    assert "no" in volumes and mounts["no"]["mountPath"] == "/no"
+    assert volumes["cfg"]["configMap"] == {"name": "0123"}
+    assert volumes["ex"]["persistentVolumeClaim"] == {"claimName": "0755"}

@@ -113,6 +113,33 @@ Args: dict "root" $ "kind" <Kind> "versions" <list> "key" <values key> "since" <
 {{- end }}
 {{- end }}
 
+{{/*
+The ListenerSet's listeners, as JSON: listenerSet.listeners, else an HTTP listener on port 80 for each host of
+expose.hosts (each once) and, with expose.tls, an HTTPS one on 443 for each host the certificate covers.
+*/}}
+{{- define "portico.listenerSetListeners" -}}
+{{- $listeners := .Values.listenerSet.listeners }}
+{{- if not $listeners }}
+{{- $tls := .Values.expose.tls }}
+{{- $hosts := list }}
+{{- range .Values.expose.hosts }}{{ if not (has .host $hosts) }}{{ $hosts = append $hosts .host }}{{ end }}{{ end }}
+{{- $cert := dict "kind" "Secret" "group" "" "name" ($tls.secretName | default (printf "%s-tls" (include "portico.fullname" .))) }}
+{{- range $hosts }}
+{{- $name := . | replace "*." "wildcard." }}
+{{- $listeners = append $listeners (dict "name" (printf "http-%s" $name) "port" 80 "protocol" "HTTP" "hostname" .) }}
+{{- if and $tls.enabled (or (not $tls.hosts) (has . $tls.hosts)) }}
+{{- $listeners = append $listeners (dict "name" (printf "https-%s" $name) "port" 443 "protocol" "HTTPS" "hostname" . "tls" (dict "mode" "Terminate" "certificateRefs" (list $cert))) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- toJson $listeners }}
+{{- end }}
+
+{{/* The listener protocols each route kind attaches to (Gateway API's rules). */}}
+{{- define "portico.routeProtocols" -}}
+{{- toJson (dict "HTTPRoute" (list "HTTP" "HTTPS") "GRPCRoute" (list "HTTP" "HTTPS") "TLSRoute" (list "TLS") "TCPRoute" (list "TCP") "UDPRoute" (list "UDP")) }}
+{{- end }}
+
 {{/* A route's parentRefs: the release's ListenerSet when listenerSet.attachRoutes, else its own. Args: root, refs. */}}
 {{- define "portico.parentRefs" -}}
 {{- $ls := .root.Values.listenerSet }}

@@ -74,6 +74,12 @@ labels:
 {{- end }}
 {{- end }}
 
+{{/* The name of the object that runs the pods (a CronJob's leaves room for its Jobs' suffix). */}}
+{{- define "portico.workloadName" -}}
+{{- if eq .Values.workload.kind "CronJob" }}{{ include "portico.fullname" . | trunc 52 | trimSuffix "-" }}
+{{- else }}{{ include "portico.fullname" . }}{{ end }}
+{{- end }}
+
 {{/* The claim of persistence.<name>: its existingClaim, else <fullname>-<name>. */}}
 {{- define "portico.claimName" -}}
 {{- $p := get .root.Values.persistence .name }}

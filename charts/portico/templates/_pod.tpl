@@ -176,7 +176,7 @@ spec:
 {{- end }}
 {{- range $name, $p := .Values.persistence }}
 {{- if ne (toString $p.enabled) "false" }}
-{{- $mount := dict "name" $name "mountPath" $p.mountPath }}
+{{- $mount := dict "name" (toString $name) "mountPath" $p.mountPath }}
 {{- with $p.subPath }}{{ $_ := set $mount "subPath" . }}{{ end }}
 {{- if $p.readOnly }}{{ $_ := set $mount "readOnly" true }}{{ end }}
 {{- $mounts = append $mounts $mount }}
@@ -201,37 +201,30 @@ spec:
 {{- end }}
 {{- range $name, $p := .Values.persistence }}
 {{- if ne (toString $p.enabled) "false" }}
-{{- $vols = append $vols (include "portico.persistenceVolume" (dict "root" $ "name" $name "p" $p) | fromYaml) }}
+{{- $vols = append $vols (include "portico.persistenceVolume" (dict "root" $ "name" $name "p" $p) | fromJson) }}
 {{- end }}
 {{- end }}
 {{- toYaml (concat $vols (.Values.volumes | default list)) }}
 {{- end }}
 
-{{/* The pod volume of one persistence entry. */}}
+{{/* The pod volume of one persistence entry, as JSON: names such as "no" or "0123" stay strings (YAML would
+read them back as a boolean or an octal number). */}}
 {{- define "portico.persistenceVolume" -}}
 {{- $p := .p }}
-name: {{ .name }}
+{{- $vol := dict "name" (toString .name) }}
 {{- if eq $p.type "pvc" }}
-persistentVolumeClaim:
-  claimName: {{ include "portico.claimName" (dict "root" .root "name" .name) }}
+{{- $_ := set $vol "persistentVolumeClaim" (dict "claimName" (include "portico.claimName" (dict "root" .root "name" .name))) }}
 {{- else if eq $p.type "emptyDir" }}
 {{- $empty := dict }}
 {{- with $p.medium }}{{ $_ := set $empty "medium" . }}{{ end }}
 {{- with $p.sizeLimit }}{{ $_ := set $empty "sizeLimit" . }}{{ end }}
-emptyDir: {{ toJson $empty }}
-{{- else if eq $p.type "configMap" }}
-configMap:
-  name: {{ $p.name }}
-  {{- if not (kindIs "invalid" $p.defaultMode) }}
-  defaultMode: {{ $p.defaultMode }}
-  {{- end }}
-{{- else if eq $p.type "secret" }}
-secret:
-  secretName: {{ $p.name }}
-  {{- if not (kindIs "invalid" $p.defaultMode) }}
-  defaultMode: {{ $p.defaultMode }}
-  {{- end }}
+{{- $_ := set $vol "emptyDir" $empty }}
+{{- else }}
+{{- $source := dict (ternary "name" "secretName" (eq $p.type "configMap")) (toString $p.name) }}
+{{- if not (kindIs "invalid" $p.defaultMode) }}{{ $_ := set $source "defaultMode" (int $p.defaultMode) }}{{ end }}
+{{- $_ := set $vol $p.type $source }}
 {{- end }}
+{{- toJson $vol }}
 {{- end }}
 
 {{/* Preset and raw topology spread constraints; labelSelector defaults to the selector labels. */}}

@@ -161,6 +161,10 @@ in values.schema.json.
 {{- if and $v.configMap.enabled $v.configMap.mountPath }}{{ $_ := set $names "config" "configMap" }}{{ $_ := set $paths $v.configMap.mountPath "configMap" }}{{ end }}
 {{- if and $v.secret.enabled $v.secret.mountPath }}{{ $_ := set $names "secret" "secret" }}{{ $_ := set $paths $v.secret.mountPath "secret" }}{{ end }}
 {{- range $i, $vol := $v.volumes }}{{ $_ := set $names (toString $vol.name) (printf "volumes[%d]" $i) }}{{ end }}
+{{- if eq $v.workload.kind "StatefulSet" }}
+{{- /* A claim template's name replaces the pod volume of that name (the StatefulSet controller does it). */}}
+{{- range $i, $tpl := $v.statefulSet.volumeClaimTemplates }}{{ $_ := set $names (toString (dig "metadata" "name" "" $tpl)) (printf "statefulSet.volumeClaimTemplates[%d]" $i) }}{{ end }}
+{{- end }}
 {{- range $i, $m := $v.volumeMounts }}{{ $_ := set $paths (toString $m.mountPath) (printf "volumeMounts[%d]" $i) }}{{ end }}
 {{- $pods := include "portico.podsAtOnce" . }}
 {{- range $name, $p := $v.persistence }}
@@ -205,9 +209,13 @@ in values.schema.json.
 {{/* A created claim's access modes against the pods that mount it at once. Args: root, at, modes, pods. */}}
 {{- define "portico.validateAccessModes" -}}
 {{- $v := .root.Values }}
+{{- if and (has "ReadWriteOncePod" .modes) (gt (len .modes) 1) }}
+{{- fail (printf "%s.accessModes: ReadWriteOncePod cannot be combined with other modes (the API server refuses it); use it alone" .at) }}
+{{- end }}
 {{- $shared := or (has "ReadWriteMany" .modes) (has "ReadOnlyMany" .modes) }}
 {{- if and (not $shared) .pods }}
-{{- fail (printf "%s.accessModes: a %s claim can be mounted on one node only, and %s; use ReadWriteMany (with a storage class that offers it), a single pod, or a StatefulSet's statefulSet.volumeClaimTemplates for a claim per pod" .at (first .modes) .pods) }}
+{{- $where := ternary "by one pod only" "on one node only" (has "ReadWriteOncePod" .modes) }}
+{{- fail (printf "%s.accessModes: a %s claim can be mounted %s, and %s; use ReadWriteMany (with a storage class that offers it), a single pod, or a StatefulSet's statefulSet.volumeClaimTemplates for a claim per pod" .at (first .modes) $where .pods) }}
 {{- end }}
 {{- $surge := and (eq $v.workload.kind "Deployment") (eq $v.strategy.type "RollingUpdate") (not (has (toString (dig "maxSurge" "" ($v.strategy.rollingUpdate | default dict))) (list "0" "0%"))) }}
 {{- if and (has "ReadWriteOncePod" .modes) (not $shared) $surge }}
@@ -243,8 +251,8 @@ in values.schema.json.
 {{- fail "rbac.rules: the pod gets no API token to use them (serviceAccount.automountServiceAccountToken is false); set it to true, or mount a projected serviceAccountToken in volumes" }}
 {{- end }}
 {{- range $i, $r := $v.rbac.rules }}
-{{- if and $r.resources $r.nonResourceURLs }}
-{{- fail (printf "rbac.rules[%d]: a rule grants resources or nonResourceURLs, not both; split it in two" $i) }}
+{{- if and $r.nonResourceURLs (or $r.resources $r.apiGroups $r.resourceNames) }}
+{{- fail (printf "rbac.rules[%d]: a rule grants resources (apiGroups, resources, resourceNames) or nonResourceURLs, not both; split it in two" $i) }}
 {{- else if and (not $r.resources) (not $r.nonResourceURLs) }}
 {{- fail (printf "rbac.rules[%d]: names neither resources nor nonResourceURLs; add resources (such as [configmaps]) and their apiGroups" $i) }}
 {{- else if and $r.resources (not $r.apiGroups) }}
@@ -263,6 +271,9 @@ in values.schema.json.
 {{- if .enabled }}
 {{- if not $v.service.enabled }}
 {{- fail "backendTLSPolicy.enabled: it applies to this release's Service, and service.enabled is false; enable the Service or set backendTLSPolicy.enabled: false" }}
+{{- end }}
+{{- if and (include "portico.isBatch" $) (not $v.job.service) }}
+{{- fail (printf "backendTLSPolicy.enabled: a %s gets no Service unless job.service is true, so there is nothing to apply it to; set job.service: true or backendTLSPolicy.enabled: false" $v.workload.kind) }}
 {{- end }}
 {{- if not .hostname }}
 {{- fail "backendTLSPolicy.hostname: required: the name the backend's certificate is issued for, which the Gateway sends as SNI, such as app.apps.svc.cluster.local" }}
@@ -287,6 +298,21 @@ in values.schema.json.
 {{- if .enabled }}
 {{- if and (not .listeners) (not $v.expose.hosts) }}
 {{- fail "listenerSet.listeners: empty, and expose.hosts has no host to make listeners from; add listeners such as [{name: http, port: 80, protocol: HTTP, hostname: app.example.com}]" }}
+{{- end }}
+{{- if .attachRoutes }}
+{{- $protocols := list }}
+{{- range (include "portico.listenerSetListeners" $ | fromJsonArray) }}{{ $protocols = append $protocols (toString .protocol) }}{{ end }}
+{{- $accepts := include "portico.routeProtocols" $ | fromJson }}
+{{- $routes := dict "httpRoute" (and (has "httpRoute" $v.expose.via) "HTTPRoute") "grpcRoute" (and $v.grpcRoute.enabled "GRPCRoute") "tlsRoute" (and $v.tlsRoute.enabled "TLSRoute") "tcpRoute" (and $v.tcpRoute.enabled "TCPRoute") "udpRoute" (and $v.udpRoute.enabled "UDPRoute") }}
+{{- range $key, $kind := $routes }}
+{{- if $kind }}
+{{- $fits := false }}
+{{- range (get $accepts $kind) }}{{ if has . $protocols }}{{ $fits = true }}{{ end }}{{ end }}
+{{- if not $fits }}
+{{- fail (printf "listenerSet.attachRoutes: the %s (%s) would attach to the ListenerSet, which has no %s listener (it has %s); add one to listenerSet.listeners, or set attachRoutes: false to keep %s.parentRefs" $kind $key (join " or " (get $accepts $kind)) (join ", " (uniq $protocols)) $key) }}
+{{- end }}
+{{- end }}
+{{- end }}
 {{- end }}
 {{- $seen := list }}
 {{- range $i, $l := .listeners }}
@@ -314,17 +340,32 @@ in values.schema.json.
 {{- if not $so.triggers }}
 {{- fail "keda.scaledObject.triggers: required: what KEDA scales on, such as [{type: cpu, metricType: Utilization, metadata: {value: \"70\"}}]" }}
 {{- end }}
+{{- $events := list }}
+{{- range $so.triggers }}{{ if not (has (toString .type) (list "cpu" "memory")) }}{{ $events = append $events .type }}{{ end }}{{ end }}
+{{- if and (eq (int $so.minReplicaCount) 0) (not $events) }}
+{{- fail "keda.scaledObject.minReplicaCount: 0 needs a trigger other than cpu or memory: with no pod there is no use to measure, so nothing would wake the workload (KEDA refuses it); set minReplicaCount: 1 or add an event trigger such as prometheus" }}
+{{- end }}
 {{- if gt (int $so.minReplicaCount) (int $so.maxReplicaCount) }}
 {{- fail (printf "keda.scaledObject.minReplicaCount: %v is above maxReplicaCount (%v); raise maxReplicaCount or lower minReplicaCount" $so.minReplicaCount $so.maxReplicaCount) }}
 {{- end }}
 {{- end }}
 {{- $vpa := $v.verticalPodAutoscaler }}
 {{- if and $vpa.enabled (include "portico.hasWorkload" .) }}
-{{- if has $kind (list "Job" "CronJob") }}
-{{- fail (printf "verticalPodAutoscaler.enabled: a %s's pods run to completion in ever new Jobs, and a VPA learns from long-running pods; set it to false and size resources from what a run used" $kind) }}
+{{- if eq $kind "Job" }}
+{{- fail "verticalPodAutoscaler.enabled: each release revision runs a new Job of another name, so the VPA's target would be gone at the next upgrade; set it to false (a CronJob keeps its name, and a VPA can follow it)" }}
 {{- end }}
-{{- if and (ne $vpa.updateMode "Off") (include "portico.autoscaled" .) }}
-{{- fail (printf "verticalPodAutoscaler.updateMode: %s changes the requests the %s scales against, so the two would fight; set it to Off (recommendations only) or turn one of them off" $vpa.updateMode (ternary "HorizontalPodAutoscaler (autoscaling.enabled)" "KEDA ScaledObject (keda.scaledObject.enabled)" $v.autoscaling.enabled)) }}
+{{- /* The replicas' autoscaler and the VPA fight only over a resource both act on (the VPA docs' rule). */}}
+{{- $scaledOn := list }}
+{{- if $v.autoscaling.enabled }}
+{{- if $v.autoscaling.targetCPUUtilizationPercentage }}{{ $scaledOn = append $scaledOn "cpu" }}{{ end }}
+{{- if $v.autoscaling.targetMemoryUtilizationPercentage }}{{ $scaledOn = append $scaledOn "memory" }}{{ end }}
+{{- else if $so.enabled }}
+{{- range $so.triggers }}{{ if has (toString .type) (list "cpu" "memory") }}{{ $scaledOn = append $scaledOn (toString .type) }}{{ end }}{{ end }}
+{{- end }}
+{{- $both := list }}
+{{- range $vpa.controlledResources }}{{ if has . $scaledOn }}{{ $both = append $both . }}{{ end }}{{ end }}
+{{- if and (ne $vpa.updateMode "Off") $both }}
+{{- fail (printf "verticalPodAutoscaler.updateMode: %s sets the %s requests the %s scales on, so the two would fight; set it to \"Off\" (recommendations only), leave %s out of verticalPodAutoscaler.controlledResources, or turn one of them off" $vpa.updateMode (join " and " $both) (ternary "HorizontalPodAutoscaler (autoscaling.enabled)" "KEDA ScaledObject (keda.scaledObject.enabled)" (and $v.autoscaling.enabled true)) (join " and " $both)) }}
 {{- end }}
 {{- end }}
 {{- end }}
