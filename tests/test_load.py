@@ -354,3 +354,17 @@ def test_the_report_counts_its_chances_to_catch_a_rollout_fault():
             PodSample(4, 3, 3, 0, {"a": 1, "b": 2}), PodSample(5, 2, 3, 1, {"b": 2}), PodSample(6, 2, 2, 0, {"b": 2})]
     assert chances(pods) == (2, 2)
     assert chances(pods[:1]) == (0, 0), "one sample: nothing changed under load"
+
+
+def test_the_request_floor_counts_a_load_pod_from_when_it_began(monkeypatch, tmp_path):
+    """The floor a scenario waits for (`sent()`) counts each target from when its load began: a load pod sends
+    seconds after this machine's attacks (CI saw 19,964 of a 20,000 floor when it counted the pod from t0)."""
+    from portico.clients.vegeta import PodVegeta, Vegeta
+
+    pod = PodVegeta("kubectl", None, "ns", "portico.local/vegeta:test", Vegeta.pinned())
+    gen = LoadGenerator([Target("nodeport", "http://127.0.0.1:30002/"),
+                         Target("clusterip", "cluster://web/", in_cluster=True)], rate_per_target=300, in_cluster=pod)
+    monkeypatch.setattr(gen, "elapsed", lambda: 10.0)
+    assert gen.sent() == 6000
+    gen._late = {"clusterip": 4.0}  # what start() records once the pod's first results are back
+    assert gen.sent() == 3000 + 1800

@@ -182,7 +182,10 @@ def test_init_writes_a_matrix_for_a_published_or_packaged_chart(released, regist
     out = tmp_path / "m.yaml"
     done = portico("init", ref, "--plain-http", "-o", str(out))
     assert done.returncode == 0, done.stderr
-    assert yaml.safe_load(out.read_text())["chart"] == (ref if how == "oci" else str(released.resolve()))
+    doc = yaml.safe_load(out.read_text())
+    assert doc["chart"] == (ref if how == "oci" else str(released.resolve()))
+    # The chart's ci/*-values.yaml travel inside the matrix: the pulled copy is gone once init exits.
+    assert "ctValues" in doc["axes"] and "environments" not in doc
     run = portico("matrix", str(out), "-o", str(tmp_path / "o"), "--plain-http", "--no-progress",
                   "--kube-version", "1.34")
     assert run.returncode in (0, 1) and "combinations" in run.stdout, run.stderr

@@ -204,9 +204,14 @@ def matrix_text(chart_dir: Path, output: Path, chart_ref: str | None = None) -> 
                            "release": {"name": re.sub(r"[^a-z0-9-]", "-", info.name.lower())[:40].strip("-") or "rel"},
                            "axes": axes or {"defaults": {"snippets": {"chart": {}}}}}
     if cases:  # chart-testing's convention: each ci/*-values.yaml a case, beside the chart's defaults
-        rel = os.path.relpath((chart_dir / "ci").resolve(), output.resolve().parent)
-        doc["environments"] = {"defaults": [], **{c.name.removesuffix("-values.yaml"): [f"{rel}/{c.name}"]
-                                                  for c in cases}}
+        levels = {c.name.removesuffix("-values.yaml"): c for c in cases}
+        if chart_ref:
+            # A pulled chart lives in a temporary directory: the matrix carries the cases' values itself.
+            doc["axes"][_axis_name("ctValues", taken)] = {"snippets": {
+                "defaults": {}, **{name: yaml.safe_load(c.read_text()) or {} for name, c in levels.items()}}}
+        else:
+            rel = os.path.relpath((chart_dir / "ci").resolve(), output.resolve().parent)
+            doc["environments"] = {"defaults": [], **{name: [f"{rel}/{c.name}"] for name, c in levels.items()}}
         space *= len(cases) + 1
     if space > EXHAUSTIVE_LIMIT:
         doc["strategy"] = {"type": "t-wise", "t": 2, "seed": 1}

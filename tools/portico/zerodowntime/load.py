@@ -154,13 +154,16 @@ class LoadGenerator:
         self._dir: Path | None = None
         self._attacks: list[tuple[Target, str, Path, Process, Vegeta | PodVegeta | Ghz]] = []
         self.notes: list[str] = []  # how the plan departs from what was asked, and why
+        self._late: dict[str, float] = {}  # target -> seconds after t0 its load began (in-cluster pods start late)
 
     def elapsed(self) -> float:
         return time.monotonic() - self.t0 if self.t0 else 0.0
 
     def sent(self) -> int:
-        """Requests sent so far (the rate is constant: open loop)."""
-        return int(min(self.elapsed(), self.duration) * sum(t.rate or self.rate for t in self.targets))
+        """Requests sent so far (the rate is constant: open loop), each target counted from when its load began:
+        a load pod sends seconds after this machine's attacks, and a floor of requests must not count those."""
+        span = min(self.elapsed(), self.duration)
+        return int(sum(max(0.0, span - self._late.get(t.name, 0.0)) * (t.rate or self.rate) for t in self.targets))
 
     def should_stop(self) -> bool:
         return self.elapsed() >= self.duration
@@ -181,6 +184,8 @@ class LoadGenerator:
                 self._attacks.append((target, mode, output, client.start(attack, output), client))
             if in_cluster:
                 self._wait_in_cluster_started(in_cluster)
+                began = time.monotonic() - self.t0
+                self._late = {self._attacks[i][0].name: began for i in in_cluster}
         except BaseException:
             self._release()
             raise
