@@ -64,6 +64,12 @@ def test_daemonset_behind_a_service_needs_a_surge():
                                                                                                   "maxUnavailable": 0}})
     assert not rules([surged, SERVICE], "zero-downtime/max-unavailable")
     assert not rules([ds], "zero-downtime/max-unavailable")  # a node agent nobody sends traffic to
+    # promtail's: a Service only Prometheus scrapes (http-metrics) sends no user traffic either.
+    metrics = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "metrics"},
+               "spec": {"selector": LABELS, "ports": [{"name": "http-metrics", "port": 3101,
+                                                        "targetPort": "http-metrics"}]}}
+    assert not rules([ds, metrics], "zero-downtime/max-unavailable")
+    assert rules([ds, metrics, SERVICE], "zero-downtime/max-unavailable")
 
 
 def test_selector_rule_sees_daemonset_pods():

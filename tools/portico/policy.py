@@ -134,9 +134,12 @@ class Render:
         return next((s for s in self.of("Service") if _name(s) == name), None)
 
     def selected(self, workload: Doc) -> bool:
-        """A Service in this render sends traffic to these pods."""
+        """A Service in this render sends traffic to these pods: it selects them on a port that is not only for
+        Prometheus to scrape (a node agent's metrics Service carries no user traffic)."""
         labels = _pod_labels(workload)
-        return any(_selects(_map(s.get("spec")).get("selector"), labels) for s in self.of("Service"))
+        return any(_selects(spec.get("selector"), labels) and
+                   any(not _scrape_only(_map(port)) for port in _list(spec.get("ports")))
+                   for spec in (_map(s.get("spec")) for s in self.of("Service")))
 
     def pdb_covers(self, workload: Doc) -> bool:
         labels = _pod_labels(workload)
