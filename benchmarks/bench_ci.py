@@ -30,6 +30,7 @@ REPOS = (
 
 
 def git_copy(name: str, parts: list[str], dest: Path) -> Path:
+    dest.mkdir(parents=True)
     for part in parts:
         src = MONOREPOS / name / part
         (shutil.copytree if src.is_dir() else shutil.copy)(src, dest / part)
