@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -36,6 +37,46 @@ def test_validate_reports_invalid_manifest_with_exit_1(fixtures):
     proc = run("validate", "--kube-version", "1.34", str(fixtures / "manifests" / "deployment-misspelled.yaml"))
     assert proc.returncode == 1
     assert "replicsa" in proc.stdout and "Traceback" not in proc.stderr
+
+
+def test_a_broken_tool_exits_3_not_1_so_ci_can_tell_it_from_a_finding(fixtures, tmp_path):
+    """The same manifest as the exit-1 test above: a kubeconform that crashes is not a finding."""
+    crashing = tmp_path / "kubeconform"
+    crashing.write_text("#!/bin/sh\necho 'panic: runtime error: index out of range' >&2\nexit 2\n")
+    crashing.chmod(0o755)
+    proc = subprocess.run([sys.executable, "-m", "portico.cli", "validate", "--kube-version", "1.34",
+                           str(fixtures / "manifests" / "deployment-misspelled.yaml")], capture_output=True, text=True,
+                          env={**os.environ, "PORTICO_KUBECONFORM": str(crashing)})
+    assert proc.returncode == 3, proc.stderr
+    assert "kubeconform failed (exit 2): panic: runtime error" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_bug_in_portico_exits_4_with_one_line_and_the_traceback_on_request(monkeypatch, capsys):
+    from portico import cli
+    from portico.commands import versions
+
+    def broken(args):
+        raise KeyError("spec")
+
+    monkeypatch.setattr(versions, "handle", broken)
+    assert cli.main(["versions"]) == 4
+    err = capsys.readouterr().err
+    assert "internal error: KeyError: 'spec'" in err and "--verbose" in err and "Traceback" not in err
+    with pytest.raises(KeyError):
+        cli.main(["--verbose", "versions"])
+    from portico import process
+
+    process.set_verbose(False)
+
+
+def test_exit_codes_are_distinct_and_documented():
+    from portico import errors
+
+    codes = {name: getattr(errors, name) for name in dir(errors) if name.startswith("EXIT_")}
+    assert sorted(codes.values()) == [0, 1, 2, 3, 4, 130]
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    for code in ("0 clean", "1 findings", "2 usage", "3 a tool", "4 a bug", "130 interrupted"):
+        assert code in " ".join(readme.split("Exit codes everywhere", 1)[1][:700].split()), code
 
 
 def test_validate_clean_manifest_exit_0(fixtures):

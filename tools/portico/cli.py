@@ -3,7 +3,8 @@
 Subcommands mirror the pipeline: render -> validate -> matrix (both, for every
 values permutation) -> smoke / upgrade-check (on a cluster); cluster manages
 the local kind cluster; setup and doctor install and check the toolchain.
-Errors print one line and exit non-zero: 1 for findings, 2 for bad input.
+Errors print one line and exit non-zero: 1 for findings, 2 for bad input, 3 when a
+tool or the environment broke, 4 for a bug in portico (errors.py lists them).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Sequence
 from portico import __version__
 from portico.commands import (ci, cluster, doctor, init, matrix, merge_reports, registry, release, render, rules,
                               setup, smoke, upgrade_check, validate, version_check, versions)
-from portico.errors import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, InputError, PorticoError
+from portico.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, InputError, PorticoError
 
 # In the order `portico --help` lists them.
 COMMANDS = (setup, doctor, merge_reports, init, release, version_check, registry, versions, render, validate, matrix,
@@ -49,7 +50,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         print("portico: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         # The reader went away (`portico versions | head`): not an error of ours.
         sys.stderr.close()
@@ -59,7 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"portico: internal error: {type(exc).__name__}: {exc} (a bug in portico: rerun with --verbose for "
               f"the traceback and report it)", file=sys.stderr)
-        return EXIT_FINDINGS
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 EXIT_OK = 0
-EXIT_FINDINGS = 1
-EXIT_USAGE = 2
+EXIT_FINDINGS = 1  # findings, or a check that failed
+EXIT_USAGE = 2  # a flag, file or value the user gave is wrong
+EXIT_TOOL = 3  # a tool or the environment broke (helm crashed, docker is down, a timeout): rerun or fix the machine
+EXIT_INTERNAL = 4  # a bug in portico itself
+EXIT_INTERRUPTED = 130
 
 
 class PorticoError(Exception):
@@ -27,4 +30,7 @@ class InputError(PorticoError):
 
 
 class ToolError(PorticoError):
-    """An external tool (helm, kubeconform, kind, docker) failed or is missing."""
+    """An external tool (helm, kubeconform, kind, docker) failed or is missing: not the user's input, not a
+    finding, so a CI system can tell a broken run from a failed check."""
+
+    exit_code = EXIT_TOOL

@@ -53,21 +53,35 @@ def display(args: Sequence[str]) -> str:
 
 
 class CommandError(ToolError):
-    """A command failed: what ran, its exit code and the tail of its stderr."""
+    """A command failed: what ran, its exit code and the tail of its stderr.
+
+    The one hook from a failed run to an error: `Runner.run(..., failure=SomeError)` raises that subclass, which
+    may word its message (`describe`) and set its own exit code (a refusal the user must fix is a finding, 1; a
+    tool that broke is `EXIT_TOOL`)."""
 
     def __init__(self, args: Sequence[str], returncode: int | None, stderr: str | bytes | None = "",
-                 *, summary: str | None = None, log: Path | None = None):
+                 *, summary: str | None = None, log: Path | None = None, stdout: str | bytes | None = ""):
         self.args_run = [str(a) for a in args]
         self.returncode = returncode
         self.stderr_tail = tail(stderr)
-        head = summary or f"`{_short(self.args_run)}`"
-        why = "timed out" if returncode is None else f"exit {returncode}"
+        self.summary = summary
+        super().__init__(self.describe(_text(stderr), _text(stdout), log))
+
+    def describe(self, stderr: str, stdout: str, log: Path | None) -> str:
+        head = self.summary or f"`{_short(self.args_run)}`"
+        why = "timed out" if self.returncode is None else f"exit {self.returncode}"
         message = f"{head} failed ({why})"
         if self.stderr_tail:
             message += f": {self.stderr_tail}"
         if log is not None:
             message += f" (log: {log})"
-        super().__init__(message)
+        return message
+
+
+def _text(out: str | bytes | None) -> str:
+    if isinstance(out, bytes):
+        return out.decode(errors="replace")
+    return out or ""
 
 
 def _short(args: Sequence[str], words: int = 4) -> str:
@@ -112,8 +126,10 @@ class Runner:
 
     def run(self, args: Sequence[str | Path], *, input: str | bytes | None = None, cwd: Path | str | None = None,
             env: Mapping[str, str] | None = None, timeout: float | None = DEFAULT_TIMEOUT_S, check: bool = True,
-            text: bool = True, log_to: Path | None = None, summary: str | None = None) -> Completed:
-        """Run to completion. With `log_to`, output goes to that file (appended) instead of memory."""
+            text: bool = True, log_to: Path | None = None, summary: str | None = None,
+            ok_codes: Sequence[int] = (0,), failure: type[CommandError] = CommandError) -> Completed:
+        """Run to completion. With `log_to`, output goes to that file (appended) instead of memory.
+        With `check`, an exit code outside `ok_codes` (or a timeout) raises `failure`."""
         argv = [str(a) for a in args]
         self._announce(argv, cwd)
         started = time.monotonic()
@@ -135,10 +151,10 @@ class Runner:
         except FileNotFoundError as exc:
             raise ToolError(f"{argv[0]} is not installed or not on PATH (run `portico setup`)") from exc
         except subprocess.TimeoutExpired as exc:
-            raise CommandError(argv, None, exc.stderr, summary=summary, log=log_to) from exc
+            raise failure(argv, None, exc.stderr, summary=summary, log=log_to, stdout=exc.stdout) from exc
         done = Completed(tuple(argv), proc.returncode, stdout, stderr, time.monotonic() - started)
-        if check and not done.ok:
-            raise CommandError(argv, proc.returncode, stderr, summary=summary, log=log_to)
+        if check and proc.returncode not in ok_codes:
+            raise failure(argv, proc.returncode, stderr, summary=summary, log=log_to, stdout=stdout)
         return done
 
     def start(self, args: Sequence[str | Path], *, cwd: Path | str | None = None, env: Mapping[str, str] | None = None,
@@ -283,14 +299,15 @@ class FakeRunner(Runner):
     def answer(self, prefix: Sequence[str], stdout: str = "", returncode: int = 0, stderr: str = "") -> None:
         self.responses.append((tuple(prefix), Completed(tuple(prefix), returncode, stdout, stderr, 0.0)))
 
-    def run(self, args, *, check: bool = True, summary: str | None = None, **_kw) -> Completed:
+    def run(self, args, *, check: bool = True, summary: str | None = None, ok_codes: Sequence[int] = (0,),
+            failure: type[CommandError] = CommandError, **_kw) -> Completed:
         argv = tuple(str(a) for a in args)
         self.calls.append(argv)
         for prefix, done in self.responses:
             names = (Path(argv[0]).name, *argv[1:])
             if names[:len(prefix)] == prefix or argv[:len(prefix)] == prefix:
-                if check and not done.ok:
-                    raise CommandError(argv, done.returncode, done.stderr, summary=summary)
+                if check and done.returncode not in ok_codes:
+                    raise failure(argv, done.returncode, done.stderr, summary=summary, stdout=done.stdout)
                 return Completed(argv, done.returncode, done.stdout, done.stderr, 0.0)
         raise AssertionError(f"FakeRunner: no answer for {display(argv)}")
 

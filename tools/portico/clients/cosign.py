@@ -10,13 +10,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from portico.errors import PorticoError
-from portico.process import Runner, default_runner, tail
+from portico.errors import EXIT_FINDINGS
+from portico.process import CommandError, Runner, default_runner, tail
 from portico.toolchain.locate import tool_path
 
 
-class CosignError(PorticoError):
-    exit_code = 1
+class CosignError(CommandError):
+    """cosign refused to sign or verify: a failed check, in cosign's words."""
+
+    exit_code = EXIT_FINDINGS
+
+    def describe(self, stderr: str, stdout: str, log: Path | None) -> str:
+        return f"{self.summary} failed: {tail(stderr) or f'exit {self.returncode}'}"
 
 
 def image_ref(oci_repo: str, chart: str, digest: str) -> str:
@@ -35,9 +40,7 @@ class Cosign:
 
     def _run(self, *args: str | Path, http: bool) -> str:
         argv = [self.binary, *args, *(["--allow-http-registry"] if http else [])]
-        done = self.runner.run(argv, check=False, timeout=180, summary=f"cosign {args[0]}")
-        if not done.ok:
-            raise CosignError(f"cosign {args[0]} failed: {tail(str(done.stderr)) or f'exit {done.returncode}'}")
+        done = self.runner.run(argv, timeout=180, summary=f"cosign {args[0]}", failure=CosignError)
         return f"{done.stdout}{done.stderr}"
 
     def sign(self, ref: str, key: Path, *, http: bool = False) -> str:

@@ -10,8 +10,8 @@ from typing import Any, Sequence
 import yaml
 
 from portico import values as values_mod
-from portico.errors import PorticoError
-from portico.process import Runner, default_runner
+from portico.errors import EXIT_FINDINGS, ToolError
+from portico.process import CommandError, Runner, default_runner
 from portico.toolchain.locate import tool_path, tools_path_prefix
 
 DEFAULT_RELEASE = "release"
@@ -19,16 +19,22 @@ DEFAULT_NAMESPACE = "default"
 HELM_BINARIES = {"helm4": "helm", "helm": "helm", "helm3": "helm3"}
 
 
-class RenderError(PorticoError):
-    """helm refused to render: a schema rejection, a `fail`, a template error."""
+class RenderError(CommandError):
+    """helm refused to render: a schema rejection, a `fail`, a template error. A finding, in helm's words."""
 
-    exit_code = 1
+    exit_code = EXIT_FINDINGS
+
+    def describe(self, stderr: str, stdout: str, log: Path | None) -> str:
+        return clean_error(stderr) or f"helm template exited {self.returncode}"
 
 
-class HelmError(PorticoError):
+class HelmError(CommandError):
     """helm refused a pull, push, package or verify; the message is helm's reason."""
 
-    exit_code = 1
+    exit_code = EXIT_FINDINGS
+
+    def describe(self, stderr: str, stdout: str, log: Path | None) -> str:
+        return clean_error(stderr.strip() or stdout) or f"{self.summary} exited {self.returncode}"
 
 
 @dataclass(frozen=True)
@@ -92,9 +98,8 @@ class Helm:
     def template(self, req: RenderRequest, timeout: float = 300) -> str:
         """The rendered manifest; RenderError with helm's reason when it refuses."""
         with values_mod.as_files(req.layers) as files:
-            done = self.runner.run([self.binary, *self.template_args(req, files)], check=False, timeout=timeout)
-        if not done.ok:
-            raise RenderError(clean_error(str(done.stderr)) or f"helm template exited {done.returncode}")
+            done = self.runner.run([self.binary, *self.template_args(req, files)], timeout=timeout,
+                                   failure=RenderError)
         return str(done.stdout)
 
     # --- releases --------------------------------------------------------------------------------
@@ -123,10 +128,7 @@ class Helm:
     # --- packages and registries ---------------------------------------------------------------
 
     def _checked(self, *args: str | Path, timeout: float = 300) -> str:
-        done = self.runner.run([self.binary, *args], check=False, timeout=timeout, summary=f"helm {args[0]}")
-        if not done.ok:
-            reason = clean_error(str(done.stderr).strip() or str(done.stdout))
-            raise HelmError(reason or f"helm {args[0]} exited {done.returncode}")
+        done = self.runner.run([self.binary, *args], timeout=timeout, summary=f"helm {args[0]}", failure=HelmError)
         return f"{done.stdout}{done.stderr}"
 
     def lint(self, chart: Path, *, strict: bool = True) -> str:
@@ -143,7 +145,7 @@ class Helm:
         out = self._checked(*args)
         match = re.search(r"saved it to: (\S+\.tgz)", out)
         if not match:
-            raise HelmError(f"helm package did not say where it saved the chart: {out.strip()}")
+            raise ToolError(f"helm package did not say where it saved the chart: {out.strip()}")
         return Path(match.group(1))
 
     def verify(self, package: Path, keyring: Path) -> str:

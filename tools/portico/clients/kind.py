@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from portico.errors import ToolError
 from portico.process import Completed, Runner
 from portico.toolchain.locate import tool_path, tools_path_prefix
 
@@ -24,9 +25,14 @@ class Kind:
     def clusters(self) -> list[str]:
         return str(self.run("get", "clusters").stdout).split()
 
-    def create(self, name: str, config: Path, kubeconfig: Path) -> Completed:
-        return self.run("create", "cluster", "--name", name, "--config", str(config), "--kubeconfig", str(kubeconfig),
-                        "--wait", "0s", check=False)
+    def create(self, name: str, config: Path, kubeconfig: Path, *, logs: Path) -> None:
+        """Create the cluster; when that fails, the nodes' logs go to `logs` and the error says where."""
+        done = self.run("create", "cluster", "--name", name, "--config", str(config), "--kubeconfig",
+                        str(kubeconfig), "--wait", "0s", check=False)
+        if not done.ok:
+            self.export_logs(name, logs)
+            raise ToolError(f"kind create cluster {name} failed: {str(done.stderr).strip()[-1200:]} "
+                            f"(node logs: {logs})")
 
     def delete(self, name: str) -> None:
         self.run("delete", "cluster", "--name", name)

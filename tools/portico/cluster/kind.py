@@ -124,11 +124,7 @@ def create(image: str, kubernetes_version: str) -> None:
     with tempfile.TemporaryDirectory(prefix="portico-kind-") as tmp:
         path = Path(tmp) / "kind.yaml"
         path.write_text(yaml.safe_dump(config))
-        done = Kind.pinned().create(CLUSTER, path, kubeconfig_path())
-    if not done.ok:
-        logdir = logs_dir() / f"kind-{CLUSTER}"
-        Kind.pinned().export_logs(CLUSTER, logdir)
-        raise ToolError(f"kind create cluster failed: {str(done.stderr).strip()[-1200:]} (node logs: {logdir})")
+        Kind.pinned().create(CLUSTER, path, kubeconfig_path(), logs=logs_dir() / f"kind-{CLUSTER}")
 
 
 def delete() -> None:

@@ -23,7 +23,6 @@ import yaml
 from portico.clients.docker import Docker
 from portico.clients.kind import Kind
 from portico.cluster import addons, kind, nodeimage
-from portico.errors import ToolError
 from portico.kube import Cluster
 from portico.paths import cache_dir, logs_dir
 from portico.toolchain.pins import load_versions
@@ -104,10 +103,7 @@ def up(log: Callable[[str], None] = print, workers: int = WORKERS) -> Cluster:
         with tempfile.TemporaryDirectory(prefix="portico-kind-") as tmp:
             path = Path(tmp) / "kind.yaml"
             path.write_text(yaml.safe_dump(config(image, workers)))
-            done = Kind.pinned().create(NAME, path, kubeconfig_path())
-        if not done.ok:
-            Kind.pinned().export_logs(NAME, logs_dir() / f"kind-{NAME}")
-            raise ToolError(f"kind create cluster {NAME} failed: {str(done.stderr).strip()[-1200:]}")
+            Kind.pinned().create(NAME, path, kubeconfig_path(), logs=logs_dir() / f"kind-{NAME}")
         log(f"cluster      {NAME} created, {workers} workers ({time.monotonic() - started:.0f}s)")
     else:
         Kind.pinned().export_kubeconfig(NAME, kubeconfig_path())

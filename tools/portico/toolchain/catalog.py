@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Callable
 
-from portico.toolchain.pins import ToolchainError
+from portico.errors import InputError
 
 
 @dataclasses.dataclass(frozen=True)
@@ -129,4 +129,5 @@ def tool_by_name(name: str) -> Tool:
     for tool in TOOLS:
         if tool.name == name:
             return tool
-    raise ToolchainError(f"unknown tool {name!r}; known: {', '.join(t.name for t in TOOLS)}")
+    # A name the user typed (`portico setup NAME`, `--skip NAME`): their input, not a broken toolchain.
+    raise InputError(f"unknown tool {name!r}; known: {', '.join(t.name for t in TOOLS)}", source="portico setup")
