@@ -70,6 +70,23 @@ def test_invalid_yaml_names_the_line(tmp_path):
         load(tmp_path, "axes:\n  a: [unclosed\n")
 
 
+def test_a_packaged_chart_is_unpacked_and_a_directory_without_chart_yaml_named(tmp_path):
+    """One resolver (chartref.local) for the matrix file's `chart:` and for `--chart`."""
+    import tarfile
+
+    package = tmp_path / "tiny-0.1.0.tgz"
+    with tarfile.open(package, "w:gz") as tar:
+        tar.add(TINY, arcname="tiny")
+    matrix = load(tmp_path, {"chart": str(package), "axes": {"a": {"path": "bug", "values": [1]}}})
+    assert matrix.chart.is_dir() and (matrix.chart / "Chart.yaml").is_file()
+    assert (spec.with_chart(matrix, package).chart / "Chart.yaml").is_file()
+    with pytest.raises(InputError, match=r"m.yaml: chart: 'empty' is not a chart \(no Chart.yaml\)"):
+        (tmp_path / "empty").mkdir()
+        load(tmp_path, {"chart": "empty", "axes": {"a": {"path": "bug", "values": [1]}}})
+    with pytest.raises(InputError, match=r"--chart: .* is not a chart \(no Chart.yaml\)"):
+        spec.with_chart(matrix, tmp_path / "empty")
+
+
 def test_cli_bad_matrix_exits_2_and_writes_nothing(tmp_path):
     path = tmp_path / "m.yaml"
     path.write_text(yaml.safe_dump({"chart": TINY, "axes": {"a": {"path": "x"}}}))

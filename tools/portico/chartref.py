@@ -14,6 +14,7 @@ Where a reference is one string (the matrix file's `chart`, `upgrade.from`,
 from __future__ import annotations
 
 import atexit
+import io
 import re
 import shutil
 import tarfile
@@ -88,15 +89,52 @@ def unpack(tgz: Path, source: str) -> Path:
     return charts[0]
 
 
+def require_chart_dir(path: Path, *, source: str, key_path: str | None = None, shown: str | None = None) -> Path:
+    """The one "is this directory a chart" check, with one message, for every command and file that names a chart."""
+    if path.is_dir() and not (path / "Chart.yaml").is_file():
+        raise InputError(f"{shown or str(path)!r} is not a chart (no Chart.yaml): expected a chart directory, "
+                         f"a packaged .tgz, oci://REGISTRY/PATH/CHART or REPO/CHART", source=source,
+                         key_path=key_path)
+    return path
+
+
+def local(path: Path, *, source: str, key_path: str | None = None, shown: str | None = None) -> Path:
+    """A chart on disk as a directory: a chart directory as it is, a packaged .tgz unpacked."""
+    if not path.exists():
+        raise InputError(f"{shown or str(path)!r} does not exist (resolved to {path})", source=source,
+                         key_path=key_path)
+    if path.is_file() and path.name.endswith((".tgz", ".tar.gz")):
+        return unpack(path, f"{source}: {key_path}" if key_path else source)
+    return require_chart_dir(path, source=source, key_path=key_path, shown=shown)
+
+
+def at_git_ref(chart: Path, ref: str, *, source: str, key_path: str | None = None) -> Path:
+    """The same chart directory as it was at a git ref (`git:REF` references): `git archive` into a work dir."""
+    from portico.clients.git import Git
+    from portico.process import CommandError
+
+    git = Git()
+    root = git.toplevel(chart)
+    if root is None:
+        raise InputError(f"{chart} is not in a git repository", source=source, key_path=key_path)
+    rel = chart.resolve().relative_to(root)
+    try:
+        archive = git.archive(root, ref, rel)
+    except CommandError as exc:
+        raise InputError(str(exc), source=source, key_path=key_path) from exc
+    dest = _workdir()
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(dest, filter="data")
+    return require_chart_dir(dest / rel, source=source, key_path=key_path, shown=f"{ref}:{rel}")
+
+
 def resolve(ref: str | Path, fetch: Fetch = Fetch(), *, source: str = "chart", helm=None) -> Path:
     """A chart directory for the reference; InputError naming `source` when it is not a chart."""
     raw, version = split_version(str(ref))
     version = version or fetch.version
     kind = kind_of(raw)
     if kind == "dir":
-        if not (Path(raw) / "Chart.yaml").exists():
-            raise InputError(f"{raw!r} is not a chart (no Chart.yaml)", source=source)
-        return Path(raw)
+        return require_chart_dir(Path(raw), source=source, shown=raw)
     if kind == "tgz":
         return unpack(Path(raw), raw)
     if kind == "missing":

@@ -7,9 +7,6 @@ Service type transitions that need care, and resources that disappear.
 
 from __future__ import annotations
 
-import io
-import tarfile
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,49 +15,30 @@ import yaml
 
 from portico import chartref
 from portico.chartref import Fetch
-from portico.clients.git import Git
-from portico.errors import InputError
 from portico.policy import Violation
-from portico.process import CommandError
 
 Doc = dict[str, Any]
 
 
 @dataclass(frozen=True)
 class PreviousChart:
-    path: Path  # a chart directory or a .tgz the renderer can load
+    path: Path  # a chart directory the renderer can load
     label: str
-    _tmp: tempfile.TemporaryDirectory | None = None
 
 
 def resolve(spec: str, chart: Path, *, source: str, fetch: Fetch = Fetch()) -> PreviousChart:
     """`git:<ref>` (the same chart path at that ref), a chart directory or .tgz, or a published chart
-    (oci://...@VERSION, repo/chart@VERSION)."""
+    (oci://...@VERSION, repo/chart@VERSION), all through `chartref`."""
     if spec.startswith("git:"):
-        ref = spec[len("git:"):]
-        git = Git()
-        root = git.toplevel(chart)
-        if root is None:
-            raise InputError(f"{chart} is not in a git repository", source=source, key_path="upgrade.from")
-        rel = chart.resolve().relative_to(root)
-        try:
-            archive = git.archive(root, ref, rel)
-        except CommandError as exc:
-            raise InputError(str(exc), source=source, key_path="upgrade.from") from exc
-        tmp = tempfile.TemporaryDirectory(prefix="portico-previous-")
-        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-            tar.extractall(tmp.name, filter="data")
-        previous = Path(tmp.name) / rel
+        previous = chartref.at_git_ref(chart, spec[len("git:"):], source=source, key_path="upgrade.from")
         # Named by its version, not the ref: a baseline entry holds whether a tag or a commit found it.
-        return PreviousChart(previous, _name_version(previous), tmp)
+        return PreviousChart(previous, _name_version(previous))
     if chartref.is_remote(spec):
         return PreviousChart(chartref.resolve(spec, fetch, source=f"{source}: upgrade.from"), spec)
     path = Path(spec)
     if not path.is_absolute():
         path = (Path(source).resolve().parent / path).resolve()
-    if not path.exists():
-        raise InputError(f"{spec!r} does not exist (resolved to {path})", source=source, key_path="upgrade.from")
-    return PreviousChart(path, path.name)
+    return PreviousChart(chartref.local(path, source=source, key_path="upgrade.from", shown=spec), path.name)
 
 
 def _name_version(chart: Path) -> str:

@@ -138,9 +138,13 @@ def add_cluster_report_args(p: argparse.ArgumentParser) -> None:
 
 
 def local_chart_dir(raw: Path) -> Path:
-    if not (raw / "Chart.yaml").exists():
-        raise InputError("is not a chart directory (no Chart.yaml)", source=str(raw))
-    return raw
+    from portico import chartref
+
+    if not raw.exists():
+        raise InputError("does not exist: expected a chart directory", source=str(raw))
+    if not raw.is_dir():
+        raise InputError("is not a chart directory (this command reads the chart's files in git)", source=str(raw))
+    return chartref.require_chart_dir(raw, source=str(raw))
 
 
 def shard(raw: str) -> tuple[int, int]:

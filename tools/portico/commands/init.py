@@ -16,8 +16,8 @@ def handle(args: argparse.Namespace) -> int:
 
     ref = args.chart
     if Path(ref).is_dir():
-        if args.output is None and not (Path(ref) / "Chart.yaml").exists():
-            raise InputError("is not a chart (no Chart.yaml)", source=ref)
+        if args.output is None:
+            chartref.require_chart_dir(Path(ref), source=ref)
         path = init.write(Path(ref), args.output, force=args.force)
     else:
         # A packaged or published chart: the matrix names that reference (with its version) and goes to -o.

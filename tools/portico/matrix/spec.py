@@ -256,11 +256,7 @@ def with_validate_versions(matrix: Matrix, versions: list[str]) -> Matrix:
 
 def with_chart(matrix: Matrix, chart: Path) -> Matrix:
     """The matrix run on another chart (`--chart`)."""
-    resolved = chart.resolve()
-    if not resolved.exists():
-        raise InputError(f"{str(chart)!r} does not exist", source="--chart")
-    if resolved.is_dir() and not (resolved / "Chart.yaml").exists():
-        raise InputError(f"{str(chart)!r} is not a chart (no Chart.yaml)", source="--chart")
+    resolved = chartref.local(chart.resolve(), source="--chart", shown=str(chart))
     info = load_chart(resolved)
     return replace(matrix, chart=resolved, chart_crds=tuple(info.crds), subchart_switches=info.switches,
                    randomising=info.randomising,
@@ -283,9 +279,8 @@ def load(path: Path, fetch: Fetch = Fetch()) -> Matrix:
     if chartref.is_remote(str(raw.get("chart", "."))):
         chart = chartref.resolve(str(raw["chart"]), fetch, source=f"{source}: chart").resolve()
     else:
-        chart = _existing(base, raw.get("chart", "."), source, "chart")
-    if chart.is_dir() and not (chart / "Chart.yaml").exists():
-        raise InputError(f"{raw.get('chart', '.')!r} is not a chart (no Chart.yaml)", source=source, key_path="chart")
+        rel = str(raw.get("chart", "."))
+        chart = chartref.local((base / rel).resolve(), source=source, key_path="chart", shown=rel)
     values_files = tuple(_existing(base, rel, source, f"values[{i}]") for i, rel in enumerate(raw.get("values", [])))
     environments = {
         name: tuple(_existing(base, rel, source, f"environments.{name}[{i}]") for i, rel in enumerate(files))
