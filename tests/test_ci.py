@@ -141,10 +141,29 @@ def test_ct_config_chart_dirs_and_exclusions(repo):
 
 @pytest.mark.parametrize("args, flag", [(["--charts", "nope"], "--charts"), (["--since", "no-such-ref"], "--since"),
                                         (["--dependency-dir", "/does/not/exist", "--all"], "--dependency-dir"),
-                                        (["--jobs", "-1", "--all"], "--jobs")])
+                                        (["--jobs", "-1", "--all"], "--jobs"),
+                                        (["--all", "--no-upgrade"], "--no-upgrade"),
+                                        (["--all", "--install", "--helm-timeout", "soon"], "--helm-timeout"),
+                                        (["--all", "--install", "--kubeconfig", "/does/not/exist"], "--kubeconfig")])
 def test_bad_flags_exit_2_naming_the_flag(repo, args, flag):
     done, report = ci(repo, *args)
     assert done.returncode == 2 and flag in done.stderr and report is None
+
+
+def test_the_ct_configs_helm_args_go_to_installs_set_args_last(tmp_path):
+    (tmp_path / "ct.yaml").write_text("helm-extra-args: --timeout 600s\nhelm-extra-set-args: --set=a=1 --set b=2\n")
+    config = config_mod.load(tmp_path / "ct.yaml")
+    assert config.helm_extra_args == ("--timeout", "600s", "--set=a=1", "--set", "b=2")
+
+
+def test_install_cases_follow_ct_values_files_else_the_defaults(tmp_path):
+    from portico.repo.install import cases
+
+    assert cases(tmp_path) == [("defaults", None)]
+    (tmp_path / "ci").mkdir()
+    for name in ("b-values.yaml", "a-values.yaml", "notes.yaml"):
+        (tmp_path / "ci" / name).write_text("{}")
+    assert [name for name, _ in cases(tmp_path)] == ["a", "b"]
 
 
 def test_a_ct_config_with_an_unknown_key_is_an_input_error(repo):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import time
 from pathlib import Path
 
@@ -37,6 +38,15 @@ def add_parser(sub) -> None:
     p.add_argument("--dependency-dir", type=Path, action="append", default=[], metavar="DIR",
                    help="charts to take dependencies from: NAME-VERSION.tgz files or NAME/ directories (repeatable)")
     p.add_argument("--admission", action="store_true", help="each matrix through a local API server too")
+    install = p.add_argument_group("install (ct install --upgrade)")
+    install.add_argument("--install", action="store_true",
+                         help="install each case (ci/*-values.yaml, else the defaults) on the cluster in a namespace "
+                              "of its own, upgraded from the chart at the base commit, then helm test, then remove it")
+    install.add_argument("--no-upgrade", dest="upgrade", action="store_false",
+                         help="with --install: install the working tree's chart only, not the base's first")
+    install.add_argument("--kubeconfig", type=Path, default=None, help="with --install: default $KUBECONFIG")
+    install.add_argument("--helm-timeout", default="300s", metavar="DURATION",
+                         help="with --install: helm's --timeout for each install, upgrade and test (default 300s)")
     p.add_argument("-o", "--output-dir", type=Path, default=Path("out/ci"), help="per-chart output (default out/ci)")
     p.add_argument("-j", "--jobs", type=int, default=0, help="charts at once (default: the cores)")
     p.add_argument("--shard", type=args_.shard, default=None, metavar="I/N",
@@ -65,6 +75,7 @@ def handle(args: argparse.Namespace) -> int:
         raise InputError(f"expected 0 (the cores) or more, got {args.jobs}", source="--jobs")
     started = time.monotonic()
     config = config_mod.load(config_mod.find(root, args.config))
+    install = _install_options(args, config)
     charts = discover.discover(root, config)
     if not charts:
         raise InputError("holds no chart (no Chart.yaml" + (f" under {', '.join(config.chart_dirs)})"
@@ -84,13 +95,29 @@ def handle(args: argparse.Namespace) -> int:
     for item in selected:
         console.print(f"  {item.chart.rel}: {item.reason}", highlight=False)
     options = pipeline.CiOptions(root, config, args.output_dir.resolve(), base, tuple(args.dependency_dir),
-                                 args.admission, args.jobs)
+                                 args.admission, args.jobs, install)
     runs = pipeline.run_all(selected, Resolver(charts, root, tuple(args.dependency_dir)), options,
                             progress=lambda r: console.print(_line(r), highlight=False))
     report = pipeline.to_report(runs, root.name, selection, time.monotonic() - started)
     _print_table(report, Console(), Table)
     reports.write(report, **{fmt: getattr(args, fmt, None) for fmt in ("junit", "json", "markdown", "sarif")})
     return EXIT_OK if report.ok else EXIT_FINDINGS
+
+
+def _install_options(args: argparse.Namespace, config):
+    from portico.repo.install import InstallOptions
+
+    if not args.install:
+        for flag, given in (("--no-upgrade", not args.upgrade), ("--kubeconfig", args.kubeconfig is not None),
+                            ("--helm-timeout", args.helm_timeout != "300s")):
+            if given:
+                raise InputError("only means something with --install", source=flag)
+        return None
+    if not re.fullmatch(r"\d+[smh]?", args.helm_timeout):
+        raise InputError(f"expected a duration like 300s or 5m, got {args.helm_timeout!r}", source="--helm-timeout")
+    if args.kubeconfig is not None and not args.kubeconfig.is_file():
+        raise InputError("does not exist", source=f"--kubeconfig {args.kubeconfig}")
+    return InstallOptions(args.kubeconfig, config.helm_extra_args, args.helm_timeout, args.upgrade)
 
 
 def _base(root: Path, config, args, git) -> str | None:
@@ -112,11 +139,15 @@ def _line(run) -> str:
 
 def _print_table(report, console, table_cls) -> None:
     table = table_cls(title=f"portico ci: {report.title}", header_style="bold")
-    for column in ("chart", "dependencies", "lint", "version", "matrix", "problems", "seconds"):
+    from portico.repo.pipeline import STEPS
+
+    rows = report.summary["charts"]
+    steps = [s for s in STEPS if s != "install" or any(row["install"] != "-" for row in rows)]
+    table.add_column("chart", no_wrap=True, min_width=max([len(row["path"]) for row in rows] + [5]))
+    for column in (*steps, "problems", "seconds"):
         table.add_column(column, justify="right" if column in ("problems", "seconds") else "left")
-    for row in report.summary["charts"]:
-        table.add_row(row["path"], *(str(row[k]) for k in ("dependencies", "lint", "version", "matrix", "problems",
-                                                            "seconds")))
+    for row in rows:
+        table.add_row(row["path"], *(str(row[k]) for k in (*steps, "problems", "seconds")))
     console.print(table)
     for finding in report.findings:
         if finding.severity != "warning":

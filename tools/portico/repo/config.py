@@ -21,6 +21,7 @@ USED = {
     "remote": "the git remote of the target branch (default origin)",
     "chart-repos": "NAME=URL: a dependency whose repository is one of these may also come from --dependency-dir",
     "helm-extra-args": "extra arguments for helm install and upgrade (--install)",
+    "helm-extra-set-args": "extra --set arguments for helm install and upgrade (--install), after helm-extra-args",
     "validate-maintainers": "maintainers must be GitHub accounts (needs the GitHub API: reported, not checked, "
                             "offline)",
     "check-version-increment": "a changed chart needs a higher version (default true)",
@@ -91,7 +92,8 @@ def load(path: Path | None) -> CiConfig:
         target_branch=str(raw.get("target-branch", "main")),
         remote=str(raw.get("remote", "origin")),
         chart_repos=_repos(_strings(raw.get("chart-repos", []), source, "chart-repos"), source),
-        helm_extra_args=tuple(shlex.split(str(raw.get("helm-extra-args") or ""))),
+        helm_extra_args=tuple(shlex.split(str(raw.get("helm-extra-args") or ""))
+                              + shlex.split(str(raw.get("helm-extra-set-args") or ""))),
         validate_maintainers=_bool(raw.get("validate-maintainers", False), source, "validate-maintainers"),
         check_version_increment=_bool(raw.get("check-version-increment", True), source, "check-version-increment"),
         exclude_deprecated=_bool(raw.get("exclude-deprecated", False), source, "exclude-deprecated"),

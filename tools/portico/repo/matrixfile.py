@@ -19,8 +19,10 @@ def write(chart: Path, rendered_chart: Path, dest: Path) -> tuple[Path, str]:
         return chart / OWN, str(OWN)
     cases = sorted((chart / "ci").glob("*-values.yaml"))
     if cases:
+        # As ct: a chart with ci values files is tested with those, not with its bare defaults, which may not
+        # render at all (a required image) or not be meant to run.
         doc = {"chart": str(rendered_chart),
-               "environments": {"defaults": [], **{c.name.removesuffix("-values.yaml"): [str(c)] for c in cases}},
+               "environments": {c.name.removesuffix("-values.yaml"): [str(c)] for c in cases},
                "axes": {"defaults": {"snippets": {"chart": {}}}}}
         dest.write_text(json.dumps(doc, indent=2))
         return dest, f"ct's ci/*-values.yaml ({len(cases)} cases)"

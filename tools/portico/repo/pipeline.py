@@ -20,11 +20,15 @@ from portico.clients.helm import Helm, HelmError
 from portico.errors import PorticoError
 from portico.matrix import spec
 from portico.matrix.run import Options, run as run_matrix
-from portico.repo import matrixfile
+from portico.repo import install, matrixfile
 from portico.repo.changes import Selected
 from portico.repo.config import CiConfig
 from portico.repo.deps import Resolver
+from portico.repo.install import InstallOptions
 from portico.results import ERROR, FAILED, PASSED, SKIPPED, WARNING_SEVERITY, Case, Finding, Report
+
+
+STEPS = ("dependencies", "lint", "version", "matrix", "install")
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,7 @@ class CiOptions:
     dependency_dirs: tuple[Path, ...] = ()
     admission: bool = False
     jobs: int = 0  # charts at once; 0: the cores
+    install: InstallOptions | None = None  # --install: each case installed, upgraded and tested on a cluster
 
 
 @dataclass
@@ -49,15 +54,19 @@ class ChartRun:
     def chart(self):
         return self.selected.chart
 
-    def add(self, step: str, status: str, started: float, detail: str = "", findings: list[Finding] = ()) -> None:
+    def add(self, step: str, status: str, started: float, detail: str = "", findings: list[Finding] = (),
+            label: str | None = None) -> None:
+        """One step's case; `label` names it when a step has several (an install per values file)."""
         findings = [replace(f, file=f.file or self.chart.rel) for f in findings]
-        self.cases.append(Case(f"{self.chart.name} {step}", status, findings, time.monotonic() - started,
+        self.cases.append(Case(f"{self.chart.name} {label or step}", status, findings, time.monotonic() - started,
                                {"chart": self.chart.name, "path": self.chart.rel, "step": step,
                                 "suite": self.chart.rel}, detail))
         self.findings += findings
 
     def status(self, step: str) -> str:
-        return next((c.status for c in self.cases if c.properties["step"] == step), "-")
+        """The step's status; of a step with several cases, the first that did not pass."""
+        mine = [c for c in self.cases if c.properties["step"] == step]
+        return next((c.status for c in mine if not c.passed), mine[0].status if mine else "-")
 
 
 def _lint(run: ChartRun, chart_dir: Path, options: CiOptions) -> None:
@@ -102,6 +111,11 @@ def _matrix(run: ChartRun, chart_dir: Path, options: CiOptions, work: Path) -> N
             [_in_repo(f, chart_dir, run.chart.rel) for f in result.findings])
 
 
+def _install(run: ChartRun, chart_dir: Path, resolver: Resolver, options: CiOptions, work: Path) -> None:
+    previous, how = install.previous_chart(run, options.base, resolver, work)
+    install.install_cases(run, chart_dir, previous, how, options.install)
+
+
 def _in_repo(finding: Finding, chart_dir: Path, rel: str) -> Finding:
     """A finding's file as the repository has it: the chart may have rendered from a temporary copy (its
     dependencies filled), which is gone once the run ends."""
@@ -129,6 +143,8 @@ def run_chart(selected: Selected, resolver: Resolver, options: CiOptions) -> Cha
         steps: list[Callable[[], None]] = [lambda: _lint(run, resolution.path, options), lambda: _version(run, options)]
         if not selected.chart.library:  # a library chart renders nothing: helm refuses to template it
             steps.append(lambda: _matrix(run, resolution.path, options, Path(tmp)))
+            if options.install is not None:
+                steps.append(lambda: _install(run, resolution.path, resolver, options, Path(tmp)))
         for step in steps:
             try:
                 step()
@@ -156,7 +172,7 @@ def to_report(runs: list[ChartRun], title: str, selection: str, seconds: float) 
     cases = [c for r in runs for c in r.cases]
     findings = [f for r in runs for f in r.findings]
     rows = [{"chart": r.chart.name, "path": r.chart.rel, "reason": r.selected.reason,
-             **{step: r.status(step) for step in ("dependencies", "lint", "version", "matrix")},
+             **{step: r.status(step) for step in STEPS},
              "problems": len(r.findings), "seconds": round(r.seconds, 1)} for r in runs]
     failed = sum(1 for r in runs if any(not c.passed for c in r.cases))
     summary = {"selection": selection, "charts": rows, "charts_failed": failed}
