@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import subprocess
 
 import pytest
 import yaml
@@ -41,6 +42,48 @@ def test_action_uses_only_inputs_it_declares():
     assert used <= declared and used >= {"matrix", "chart", "shard", "kubernetes-versions", "junit", "json"}
     for step in action["runs"]["steps"]:
         assert "uses" in step or step.get("shell") == "bash", step
+
+
+def _action_run(tmp_path, **inputs) -> subprocess.CompletedProcess:
+    """The action's portico step as the runner executes it, with `portico` on PATH recording its arguments."""
+    action = yaml.safe_load((REPO / "action.yml").read_text())
+    step = next(s for s in action["runs"]["steps"] if s.get("name") == "portico")
+    fake = tmp_path / "bin" / "portico"
+    fake.parent.mkdir()
+    fake.write_text('#!/bin/sh\nprintf "%s\\n" "$@" > "$ARGS_OUT"\n')
+    fake.chmod(0o755)
+    defaults = {name: str(spec.get("default", "")) for name, spec in action["inputs"].items()}
+    values = {**defaults, **inputs}
+    env = {k: values[v] for k, v in (("MATRIX", "matrix"), ("REPOSITORY", "repository"), ("CHARTS", "charts"),
+                                       ("CHART", "chart"), ("SHARD", "shard"), ("KUBE_VERSIONS", "kubernetes-versions"),
+                                       ("UPGRADE_FROM", "upgrade-from"), ("OUTPUT_DIR", "output-dir"),
+                                       ("JUNIT", "junit"), ("JSON", "json"), ("MARKDOWN", "markdown"),
+                                       ("SARIF", "sarif"))}
+    env.update(BASE_REF=values.get("base_ref", ""), ARGS_OUT=str(tmp_path / "args"),
+               PATH=f"{fake.parent}:/usr/bin:/bin")
+    return subprocess.run(["bash", "-e", "-c", step["run"]], env=env, capture_output=True, text=True)
+
+
+@pytest.mark.parametrize("inputs, expected", [
+    ({"matrix": "ci/m.yaml", "shard": "2/3"}, ["matrix", "ci/m.yaml", "--shard", "2/3"]),
+    ({"repository": "."}, ["ci", ".", "--all"]),
+    ({"repository": ".", "base_ref": "main"}, ["ci", ".", "--since", "origin/main"]),
+    ({"repository": ".", "charts": "web,api", "shard": "1/2"}, ["ci", ".", "--charts", "web,api", "--shard", "1/2"]),
+])
+def test_the_action_runs_matrix_or_ci_from_its_inputs(tmp_path, inputs, expected):
+    done = _action_run(tmp_path, **inputs)
+    assert done.returncode == 0, done.stderr
+    args = (tmp_path / "args").read_text().split("\n")
+    it = iter(args)
+    assert all(word in it for word in expected), args  # in this order
+
+
+def test_the_action_refuses_both_or_neither_of_matrix_and_repository(tmp_path):
+    for i, inputs in enumerate(({}, {"matrix": "m.yaml", "repository": "."})):
+        (tmp_path / str(i)).mkdir()
+        done = _action_run(tmp_path / str(i), **inputs)
+        assert done.returncode == 2 and "either the matrix input or the repository input" in done.stderr
+        assert not (tmp_path / str(i) / "args").exists()
 
 
 def test_action_reads_the_same_pins():
