@@ -83,3 +83,27 @@ def test_the_package_does_not_reach_into_a_checkout():
     for path in _modules():
         text = path.read_text()
         assert "REPO_ROOT" not in text and "parents[2]" not in text, path
+
+
+def _stage_order_problems(run_names: list[str], documented: list[str], docstring: list[str]) -> list[str]:
+    problems = []
+    if [n for n in documented if n in run_names] != run_names or not set(run_names) <= set(documented):
+        problems.append(f"docs/matrix.md lists {documented}, the pipeline runs {run_names}")
+    if docstring != documented:
+        problems.append(f"matrix/run.py's docstring says {docstring}, docs/matrix.md {documented}")
+    return problems
+
+
+def test_the_documented_matrix_stages_are_the_ones_run_in_that_order():
+    from portico.matrix import run
+
+    names = [stage.name for stage in run.STAGES]
+    table = (PACKAGE.parents[1] / "docs" / "matrix.md").read_text().split("| stage | what |", 1)[1].split("\n\n")[0]
+    documented = [line.split("|")[1].strip() for line in table.splitlines()[2:] if line.startswith("| ")]
+    pipeline = run.__doc__.split(":", 1)[1].split("(", 1)[0]
+    steps = [s.strip() for s in pipeline.replace("\n", " ").split("->")]
+    assert _stage_order_problems(names, documented, steps) == []
+    # The control: a stage run in another order than documented, or a stage the docs lack, is caught.
+    assert _stage_order_problems(list(reversed(names)), documented, steps)
+    assert _stage_order_problems([*names, "lint"], documented, steps)
+    assert _stage_order_problems(names, documented, steps[1:])

@@ -1,4 +1,5 @@
-"""The matrix pipeline: plan -> render -> dedupe -> write -> schemas -> policy -> properties -> upgrade -> group.
+"""The matrix pipeline: plan -> check -> render -> dedupe -> write -> schemas -> policy -> upgrade -> admission
+-> properties -> group (the stages after dedupe are `STAGES`).
 
 Renders are deduplicated by content (randomised fields masked), every stage runs
 once per unique render, and each finding names every combination that produces
@@ -34,7 +35,15 @@ from portico.renderer import HelmLoopRenderer, RenderJob, RenderResult, default_
 from portico.results import WARNING_SEVERITY, Finding
 from portico.schemas import crd as crd_schemas
 
-STAGES = ("render", "expectation", "schema", "policy", "deprecation", "admission", "upgrade")
+
+@dataclass(frozen=True)
+class Stage:
+    """A matrix stage after the renders: its name (the key of its time in the report) and when it runs."""
+
+    name: str
+    run: Callable[["_Pipeline", Path, Any], None]  # (pipeline, staging dir, previous chart or None)
+    wanted: Callable[["_Pipeline", Any], bool] = lambda _pipeline, _previous: True
+
 PROBES = 5  # distinct renders rendered twice to find randomised content
 _PARSE_ERROR = re.compile(r"parse error|function \"[^\"]+\" not defined|unexpected .* in (command|operand)")
 
@@ -295,33 +304,31 @@ class _Pipeline:
         self.crds = list(crds.values())
 
     def _stages(self, staging: Path, previous) -> tuple[int, int]:
-        t0 = time.monotonic()
-        resources = _write(staging, self.matrix, self.results, self.jobs, self.parsed, self.plan, self.shard,
-                           self.docs)
-        self._timed("write", t0)
-        t0 = time.monotonic()
-        validations = self._schemas(staging / "renders") if self.by_hash else 0
-        self._timed("schemas", t0)
-        t0 = time.monotonic()
-        self._policy()
-        self._timed("policy", t0)
-        if previous is not None:
-            t0 = time.monotonic()
-            found, self.upgrade_paths = _upgrade_findings(previous, self.jobs, self.results, self.parsed,
-                                                          self.progress)
-            self.findings.extend(found)
-            self.upgrade_label = previous.label
-            self._timed("upgrade", t0)
-        if (self.options.admission or self.options.admission_kubeconfig or self.options.admission_versions) \
-                and self.parsed:
-            t0 = time.monotonic()
-            self._admission()
-            self._timed("admission", t0)
-        if self.matrix.properties:
-            t0 = time.monotonic()
-            self._properties()
-            self._timed("properties", t0)
-        return resources, validations
+        """Every stage after the renders, in `STAGES` order, each timed here and nowhere else."""
+        self.resources = self.validations = 0
+        for stage in STAGES:
+            if stage.wanted(self, previous):
+                t0 = time.monotonic()
+                stage.run(self, staging, previous)
+                self._timed(stage.name, t0)
+        return self.resources, self.validations
+
+    def _write_stage(self, staging: Path, _previous) -> None:
+        self.resources = _write(staging, self.matrix, self.results, self.jobs, self.parsed, self.plan, self.shard,
+                                self.docs)
+
+    def _schema_stage(self, staging: Path, _previous) -> None:
+        self.validations = self._schemas(staging / "renders") if self.by_hash else 0
+
+    def _upgrade_stage(self, _staging: Path, previous) -> None:
+        found, self.upgrade_paths = _upgrade_findings(previous, self.jobs, self.results, self.parsed, self.progress)
+        self.findings.extend(found)
+        self.upgrade_label = previous.label
+
+    def _admission_wanted(self) -> bool:
+        options = self.options
+        return bool(self.parsed) and bool(options.admission or options.admission_kubeconfig
+                                          or options.admission_versions)
 
     def _schemas(self, renders: Path) -> int:
         """kubeconform once per distinct resource (not per render), per Kubernetes version."""
@@ -490,6 +497,20 @@ def _write(root: Path, matrix: Matrix, results: list[ComboResult], jobs: list[Re
     }
     (root / "index.json").write_text(json.dumps(index, indent=2))
     return resources
+
+
+# The stages after plan, render and dedupe, in the order they run (docs/matrix.md lists them in this order; a test
+# holds it): a new stage is a `Stage` here.
+STAGES: tuple[Stage, ...] = (
+    Stage("write", _Pipeline._write_stage),
+    Stage("schemas", _Pipeline._schema_stage),
+    Stage("policy", lambda pipeline, _staging, _previous: pipeline._policy()),
+    Stage("upgrade", _Pipeline._upgrade_stage, lambda _pipeline, previous: previous is not None),
+    Stage("admission", lambda pipeline, _staging, _previous: pipeline._admission(),
+          lambda pipeline, _previous: pipeline._admission_wanted()),
+    Stage("properties", lambda pipeline, _staging, _previous: pipeline._properties(),
+          lambda pipeline, _previous: bool(pipeline.matrix.properties)),
+)
 
 
 def _upgrade_findings(previous: upgrade_safety.PreviousChart, jobs: list[RenderJob], results: list[ComboResult],
