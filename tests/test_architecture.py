@@ -33,6 +33,26 @@ def test_only_the_process_layer_starts_processes():
     assert offenders == [], f"start processes through portico.process, not in {offenders}"
 
 
+_YAML_READERS = {"load", "safe_load", "load_all", "safe_load_all", "full_load", "unsafe_load"}
+
+
+def _yaml_reads(source: str) -> list[int]:
+    """Lines that parse YAML with PyYAML directly (`yaml.load(...)` and friends)."""
+    return [node.lineno for node in ast.walk(ast.parse(source))
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+            and node.func.attr in _YAML_READERS and isinstance(node.func.value, ast.Name)
+            and node.func.value.id == "yaml"]
+
+
+def test_only_values_reads_yaml():
+    """One YAML reader (`values`: helm's semantics, timestamps kept as strings, errors naming the file)."""
+    offenders = {str(p.relative_to(PACKAGE)): lines for p in _modules() if p.name != "values.py"
+                 if (lines := _yaml_reads(p.read_text()))}
+    assert offenders == {}, f"read YAML through portico.values, not yaml.* in {offenders}"
+    # The control: the check sees a direct read.
+    assert _yaml_reads("import yaml\nmeta = yaml.safe_load(text)\ndocs = list(yaml.load_all(t, Loader=L))\n") == [2, 3]
+
+
 def test_every_module_imports():
     for info in pkgutil.walk_packages(portico.__path__, "portico."):
         importlib.import_module(info.name)

@@ -9,6 +9,7 @@ from portico.toolchain import download, gomod
 from portico.toolchain.catalog import TOOLS
 from portico.toolchain.install import ensure_tool, reported_version
 from portico.toolchain.pins import ToolchainError, load_versions
+from portico.errors import InputError
 from portico.paths import bin_dir
 from portico.toolchain.locate import tools_env
 
@@ -82,5 +83,5 @@ def test_setup_skips_the_tools_named_and_nothing_else():
     lines: list[str] = []
     assert install.install(["kind", "registry"], skip=["registry"], out=lines.append, err=lines.append) == 0
     assert [line.split()[0] for line in lines] == ["kind"]
-    with pytest.raises(ToolchainError, match="unknown tool 'frob'"):
+    with pytest.raises(InputError, match="unknown tool 'frob'"):
         install.install(["kind"], skip=["frob"], out=lines.append, err=lines.append)

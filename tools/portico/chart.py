@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-import yaml
 
 from portico import values as values_mod
 from portico.errors import InputError
@@ -82,8 +81,8 @@ def _from_files(path: Path, files: dict[str, bytes]) -> ChartInfo:
     crds = []
     for name, data in sorted(files.items()):
         if name.startswith("crds/") and name.endswith((".yaml", ".yml", ".json")):
-            crds += [d for d in yaml.load_all(data, Loader=values_mod.HelmLoader) if isinstance(d, dict)  # noqa: S506
-                     and d.get("kind") == "CustomResourceDefinition"]
+            crds += [d for d in values_mod.loads_all(data.decode(errors="replace"), source=f"{path}/{name}")
+                     if d.get("kind") == "CustomResourceDefinition"]
     subcharts: dict[str, ChartInfo] = {}
     for name, data in files.items():
         parts = name.split("/")
@@ -111,7 +110,7 @@ def _from_files(path: Path, files: dict[str, bytes]) -> ChartInfo:
 
     written_refs = tuple(schema_refs(schema))
     schema = _inline(schema, schema, files, subcharts, ())
-    meta = yaml.safe_load(files["Chart.yaml"]) or {}
+    meta = values_mod.loads(files["Chart.yaml"].decode(errors="replace"), source=f"{path}/Chart.yaml") or {}
     name = str(meta.get("name", path.name)) if isinstance(meta, dict) else path.name
     dependencies = meta.get("dependencies") if isinstance(meta, dict) else None
     return ChartInfo(path, name, chart_values if isinstance(chart_values, dict) else {}, schema, subcharts, crds,

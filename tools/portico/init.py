@@ -24,6 +24,7 @@ from portico import manifests
 from portico.errors import InputError
 from portico.files import write_atomic
 from portico.schemas import kubernetes_versions
+from portico import values as values_mod
 
 MAX_AXES = 10
 MAX_CANDIDATES = 40  # rendered once each to measure their effect
@@ -208,7 +209,7 @@ def matrix_text(chart_dir: Path, output: Path, chart_ref: str | None = None) -> 
         if chart_ref:
             # A pulled chart lives in a temporary directory: the matrix carries the cases' values itself.
             doc["axes"][_axis_name("ctValues", taken)] = {"snippets": {
-                "defaults": {}, **{name: yaml.safe_load(c.read_text()) or {} for name, c in levels.items()}}}
+                "defaults": {}, **{name: values_mod.load_file(c) for name, c in levels.items()}}}
         else:
             rel = os.path.relpath((chart_dir / "ci").resolve(), output.resolve().parent)
             doc["environments"] = {"defaults": [], **{name: [f"{rel}/{c.name}"] for name, c in levels.items()}}

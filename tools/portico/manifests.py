@@ -9,11 +9,9 @@ from pathlib import Path
 import yaml
 
 from portico.files import OutputDir
-from portico.values import HelmLoader
+from portico import values as values_mod
 
-# libyaml when present: matrices parse and write thousands of documents. Read as helm reads YAML
-# (timestamps stay strings, a bare `=` is a string).
-_LOADER = HelmLoader
+# libyaml when present: matrices write thousands of documents.
 _DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 _UNSAFE = re.compile(r"[^a-z0-9.-]+")
 
@@ -61,9 +59,9 @@ def flatten(docs: list[dict]) -> list[dict]:
     return out
 
 
-def load_all(text: str) -> list[dict]:
-    """The mapping documents of a multi-document YAML stream."""
-    return [d for d in yaml.load_all(text, Loader=_LOADER) if isinstance(d, dict)]
+def load_all(text: str, source: str = "the manifest") -> list[dict]:
+    """The mapping documents of a multi-document YAML stream; InputError naming `source` when it is not YAML."""
+    return values_mod.loads_all(text, source=source)
 
 
 def pieces(text: str) -> list[str]:

@@ -28,6 +28,7 @@ from typing import Any
 import yaml
 
 from portico.errors import InputError
+from portico.values import read_yaml
 
 # Keywords whose failures the templates explain; helm's schema does not get them.
 EXPLAINED = ("pattern", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "minLength", "maxLength",
@@ -164,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--define", default="portico.schemaRules", help="the named template holding the rules")
     args = parser.parse_args(argv)
     try:
-        source = yaml.safe_load(args.source.read_text())
+        source = read_yaml(args.source, "a strict values schema")
         schema, rules = split(source, where=str(args.source))
         template = rules_template(rules, args.define)
     except (OSError, yaml.YAMLError, InputError) as exc:

@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 
 from portico import chartref
 from portico.chartref import Fetch
 from portico.policy import Violation
+from portico import values as values_mod
+from portico.errors import InputError
 
 Doc = dict[str, Any]
 
@@ -44,9 +45,9 @@ def resolve(spec: str, chart: Path, *, source: str, fetch: Fetch = Fetch()) -> P
 def _name_version(chart: Path) -> str:
     """"portico 0.1.0": what a baseline entry about an upgrade names, whatever ref the chart came from."""
     try:
-        meta = yaml.safe_load((chart / "Chart.yaml").read_text())
+        meta = values_mod.read_mapping(chart / "Chart.yaml", "a Chart.yaml")
         return f"{meta['name']} {meta['version']}"
-    except (OSError, yaml.YAMLError, KeyError, TypeError):
+    except (InputError, KeyError):
         return chart.name
 
 

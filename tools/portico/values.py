@@ -82,6 +82,24 @@ def loads(text: str, *, source: str) -> Any:
         raise _yaml_error(exc, source) from exc
 
 
+def loads_all(text: str, *, source: str) -> list[dict]:
+    """The mapping documents of a multi-document YAML stream (manifests, CRD files), read as helm reads them."""
+    try:
+        return [d for d in yaml.load_all(text, Loader=HelmLoader) if isinstance(d, dict)]  # noqa: S506 - safe
+    except yaml.YAMLError as exc:
+        raise _yaml_error(exc, source) from exc
+
+
+def read_mapping(path: Path, what: str) -> dict[str, Any]:
+    """A YAML file that must hold a mapping (a Chart.yaml, a values file); InputError naming the file otherwise."""
+    data = read_yaml(path, what)
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise InputError(f"{what} must hold a mapping, got {type(data).__name__}", source=str(path))
+    return data
+
+
 def read_yaml(path: Path, what: str, *, string_keys: bool = True, unique_keys: bool = False) -> Any:
     """Any YAML input file of the user's, read as helm reads YAML; InputError naming the file otherwise."""
     if path.is_dir():
@@ -101,12 +119,7 @@ def read_yaml(path: Path, what: str, *, string_keys: bool = True, unique_keys: b
 
 def load_file(path: Path) -> dict[str, Any]:
     """A values file: a mapping (an empty file is {}), or an InputError naming the file."""
-    data = read_yaml(path, "a values file")
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise InputError(f"a values file must hold a mapping, got {type(data).__name__}", source=str(path))
-    return data
+    return read_mapping(path, "a values file")
 
 
 def merge(layers: Sequence[dict[str, Any]]) -> dict[str, Any]:

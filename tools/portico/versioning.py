@@ -19,21 +19,18 @@ from pathlib import Path
 from typing import Any
 
 import semver
-import yaml
 
 from portico.clients.git import Git
 from portico.errors import InputError
+from portico import values as values_mod
 
 CHANGE_KINDS = ("added", "changed", "deprecated", "removed", "fixed", "security")
 
 
 def chart_yaml(chart: Path) -> dict[str, Any]:
     path = chart / "Chart.yaml"
-    try:
-        data = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as exc:
-        raise InputError(f"cannot read: {exc}", source=str(path)) from None
-    if not isinstance(data, dict) or "name" not in data or "version" not in data:
+    data = values_mod.read_mapping(path, "a Chart.yaml")
+    if "name" not in data or "version" not in data:
         raise InputError("expected a mapping with name and version", source=str(path))
     return data
 
@@ -74,8 +71,8 @@ def previous_version_commit(chart: Path, git: Git | None = None) -> tuple[str, s
     for commit in git.commits_touching(chart, "Chart.yaml"):
         text = git.show(chart, commit, "Chart.yaml")
         try:
-            meta = yaml.safe_load(text) if text else None
-        except yaml.YAMLError:
+            meta = values_mod.loads(text, source=f"{commit}:Chart.yaml") if text else None
+        except InputError:
             continue
         version = str(meta.get("version")) if isinstance(meta, dict) else None
         if version and version != current:
@@ -103,7 +100,8 @@ def bump_problems(chart: Path, base: str, git: Git | None = None) -> list[str]:
     old_text = git.show(chart, base, "Chart.yaml")
     if old_text is None:
         return []  # the chart is new since base: any version will do
-    old = parse((yaml.safe_load(old_text) or {}).get("version", "0.0.0"), f"{base}:Chart.yaml")
+    old_meta = values_mod.loads(old_text, source=f"{base}:Chart.yaml")
+    old = parse((old_meta if isinstance(old_meta, dict) else {}).get("version", "0.0.0"), f"{base}:Chart.yaml")
     changed = git.changed_files(chart, base)
     if not changed:
         return []
@@ -124,9 +122,11 @@ def _annotation(meta: dict[str, Any], key: str, source: str) -> Any:
     raw = (meta.get("annotations") or {}).get(key)
     if raw is None:
         return None
+    if not isinstance(raw, str):
+        return raw
     try:
-        return yaml.safe_load(raw) if isinstance(raw, str) else raw
-    except yaml.YAMLError as exc:
+        return values_mod.loads(raw, source=source)
+    except InputError as exc:
         raise InputError(f"is not YAML: {exc}", source=source, key_path=f"annotations.{key}") from None
 
 

@@ -19,7 +19,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
-import yaml
 
 from portico import manifests, wait
 from portico.admission.client import Answer, Client
@@ -28,7 +27,7 @@ from portico.results import ERROR_SEVERITY, WARNING_SEVERITY, Finding
 from portico.schemas import crd as crd_schemas
 from portico.toolchain.gomod import module_dir
 from portico.toolchain.pins import load_versions
-from portico.values import HelmLoader
+from portico.values import loads_all
 
 WORKERS = 8
 POD_SECURITY_LEVELS = ("privileged", "baseline", "restricted")
@@ -51,8 +50,8 @@ def catalog_crds() -> list[dict]:
         root = module_dir(source.module, versions[source.version_key], expected_sum=expected)
         for pattern in source.files:
             for path in sorted(root.glob(pattern)):
-                docs += [d for d in yaml.load_all(path.read_text(), Loader=HelmLoader)  # noqa: S506
-                         if isinstance(d, dict) and d.get("kind") == "CustomResourceDefinition"]
+                docs += [d for d in loads_all(path.read_text(), source=str(path))
+                         if d.get("kind") == "CustomResourceDefinition"]
     return docs
 
 

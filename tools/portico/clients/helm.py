@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
-import yaml
 
 from portico import values as values_mod
 from portico.errors import EXIT_FINDINGS, ToolError
@@ -119,7 +118,7 @@ class Helm:
     def manifest(self, release: str, namespace: str) -> list[dict]:
         """The objects the release made (`helm get manifest`): any chart, whatever labels it uses."""
         out = str(self.run("get", "manifest", release, "--namespace", namespace).stdout)
-        return [d for d in yaml.safe_load_all(out) if isinstance(d, dict) and d.get("kind")]
+        return [d for d in values_mod.loads_all(out, source=f"helm get manifest {release}") if d.get("kind")]
 
     def test(self, release: str, namespace: str, timeout: str = "120s") -> str:
         return str(self.run("test", release, "--namespace", namespace, "--timeout", timeout,

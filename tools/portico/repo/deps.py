@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import nodesemver
-import yaml
 
 from portico.repo.discover import Dependency, RepoChart, read_chart
+from portico.values import read_mapping
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ def _vendored(chart_dir: Path, dep: Dependency) -> bool:
         return False
     for entry in charts.iterdir():
         if entry.is_dir() and (entry / "Chart.yaml").is_file():
-            meta = yaml.safe_load((entry / "Chart.yaml").read_text()) or {}
+            meta = read_mapping(entry / "Chart.yaml", "a Chart.yaml")
             if isinstance(meta, dict) and meta.get("name") == dep.name:
                 return True
         elif entry.name.startswith(f"{dep.name}-") and entry.name.endswith(".tgz"):
@@ -76,7 +76,7 @@ def _from_dependency_dir(directory: Path, dep: Dependency) -> Path | None:
             return candidate
     sub = directory / dep.name
     if (sub / "Chart.yaml").is_file():
-        meta = yaml.safe_load((sub / "Chart.yaml").read_text()) or {}
+        meta = read_mapping(sub / "Chart.yaml", "a Chart.yaml")
         if satisfies(str(meta.get("version", "")), dep.version):
             return sub
     return None

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 
 from portico.errors import InputError
 from portico.repo.config import CiConfig
+from portico.values import read_mapping
 
 SKIPPED_DIRS = {".git", "node_modules", ".venv", "out", "dist"}
 
@@ -39,11 +39,8 @@ class RepoChart:
 
 
 def _meta(chart_yaml: Path) -> dict[str, Any]:
-    try:
-        meta = yaml.safe_load(chart_yaml.read_text())
-    except (OSError, yaml.YAMLError) as exc:
-        raise InputError(f"cannot read: {exc}", source=str(chart_yaml)) from None
-    if not isinstance(meta, dict) or not meta.get("name"):
+    meta = read_mapping(chart_yaml, "a Chart.yaml")
+    if not meta.get("name"):
         raise InputError("expected a mapping with a name", source=str(chart_yaml))
     return meta
 

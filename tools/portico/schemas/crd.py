@@ -22,12 +22,11 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 import jsonschema
-import yaml
 
 from portico.errors import ToolError
 from portico.toolchain.gomod import module_dir
-from portico.values import HelmLoader
 from portico.toolchain.pins import load_versions
+from portico.values import loads_all
 
 
 @dataclass(frozen=True)
@@ -148,7 +147,7 @@ def convert_crds(docs: Iterable[Any], dest_root: Path, source: str) -> list[Path
 
 
 def convert_crd_file(path: Path, dest_root: Path) -> list[Path]:
-    return convert_crds(yaml.load_all(path.read_text(), Loader=HelmLoader), dest_root, str(path))  # noqa: S506
+    return convert_crds(loads_all(path.read_text(), source=str(path)), dest_root, str(path))
 
 
 def location(root: Path) -> str:
