@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import textwrap
 
 from portico.errors import EXIT_OK
+
+WIDE = 140  # terminal cells from which the rules fit a table
 
 # Rules of the stages that are not policy rules: (id, stage, severity, what, fix).
 STAGE_RULES = (
@@ -72,13 +75,27 @@ def handle(args: argparse.Namespace) -> int:
         print(json.dumps(rows(), indent=2))
         return EXIT_OK
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
-    table = Table("rule", "stage", "severity", "what, and why it matters", "fix", title="portico rules")
-    for row in rows():
-        why = f" ({row['why']})" if row["why"] else ""
-        table.add_row(row["id"], row["stage"], row["severity"], row["what"] + why, row["fix"])
-    Console().print(table)
+    console = Console()
+    if console.width >= WIDE:
+        table = Table("rule", "stage", "severity", "what, and why it matters", "fix", title="portico rules")
+        table.columns[0].no_wrap = True
+        for row in rows():
+            why = f" ({row['why']})" if row["why"] else ""
+            table.add_row(row["id"], row["stage"], row["severity"], row["what"] + why, row["fix"])
+        console.print(table)
+    else:
+        # Five columns in 80 cells cut every rule id: one rule per paragraph instead.
+        for row in rows():
+            why = f" ({row['why']})" if row["why"] else ""
+            console.print(f"[bold]{escape(row['id'])}[/bold]  {row['stage']}, {escape(row['severity'])}",
+                          highlight=False)
+            for text in (row["what"] + why, f"fix: {row['fix']}"):
+                print(textwrap.fill(text, width=max(40, console.width - 1), initial_indent="  ",
+                                    subsequent_indent="  "))
+            print()
     from portico.policy import IGNORE_ANNOTATION
 
     print(f"Suppress a policy rule on one object with the annotation {IGNORE_ANNOTATION}: \"RULE[, RULE]\" (on the "
