@@ -93,6 +93,26 @@ def test_all_runs_every_chart_and_skips_one_whose_dependency_is_nowhere(repo):
     assert {s.get("name") for s in suites} == {f"portico-ci.charts/{n}" for n in got}
 
 
+def test_one_chart_under_two_aliases_is_one_package_and_one_finding(tmp_path):
+    """grafana-sampling uses alloy twice (alloy-deployment, alloy-statefulset): helm dependency build leaves one
+    package, and a missing one is one problem, not two."""
+    root = tmp_path / "repo"
+    chart(root, "api")
+    twice = [{"name": "api", "version": "1.0.0", "repository": "file://../api", "alias": a} for a in ("one", "two")]
+    chart(root, "pair", deps=twice)
+    gone = [{"name": "gone", "version": "1.0.0", "repository": "https://charts.invalid", "alias": a}
+            for a in ("first", "second")]
+    chart(root, "orphan", deps=gone)
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "aliases")
+    done, report = ci(root, "--all")
+    got = rows(report)
+    assert got["pair"]["dependencies"] == "passed" and got["pair"]["matrix"] == "passed", done.stderr
+    missing = [f["message"] for f in report["findings"] if f["rule"] == "dependency-missing"]
+    assert len(missing) == 1 and "gone 1.0.0 (as first, second)" in missing[0]
+
+
 def test_since_takes_the_changed_chart_and_its_dependents_only(repo):
     (repo / "charts" / "lib" / "templates" / "_helpers.tpl").write_text('{{- define "lib.name" -}}lib2{{- end -}}\n')
     meta = yaml.safe_load((repo / "charts" / "lib" / "Chart.yaml").read_text())

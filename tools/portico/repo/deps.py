@@ -25,12 +25,14 @@ class Unresolved:
     chart: str
     dependency: Dependency
     why: str = ""
+    aliases: tuple[str, ...] = ()  # the aliases it is used under (one chart, several aliases: one package)
 
     def message(self) -> str:
         dep = self.dependency
         where = dep.repository or "no repository"
         extra = f" ({self.why})" if self.why else ""
-        return (f"{self.chart}: dependency {dep.name} {dep.version or '(any version)'} from {where} is not in "
+        used = f" (as {', '.join(self.aliases)})" if self.aliases else ""
+        return (f"{self.chart}: dependency {dep.name} {dep.version or '(any version)'}{used} from {where} is not in "
                 f"charts/, not a chart of this repository and not in a --dependency-dir{extra}: vendor it, or "
                 f"run `helm dependency build` online and pass its charts/ directory with --dependency-dir")
 
@@ -115,12 +117,17 @@ class Resolver:
 
     def _fill(self, chart: RepoChart, copy: Path, missing: list[Dependency], result: Resolution,
               stack: tuple[Path, ...]) -> None:
+        # One chart under several aliases is one package in charts/, as `helm dependency build` leaves it.
+        aliases: dict[tuple[str, str, str], list[str]] = {}
         for dep in missing:
+            aliases.setdefault((dep.name, dep.version, dep.repository), []).extend([dep.alias] if dep.alias else [])
+        for key, used_as in aliases.items():
+            dep = next(d for d in missing if (d.name, d.version, d.repository) == key)
             source, found = self._source(chart, dep)
             if source is None:
                 near = [c.version for c in self.by_name.get(dep.name, [])]
                 why = f"this repository's {dep.name} is {', '.join(near)}" if near else ""
-                result.unresolved.append(Unresolved(chart.name, dep, why))
+                result.unresolved.append(Unresolved(chart.name, dep, why, tuple(used_as)))
                 continue
             if source in stack:
                 result.unresolved.append(Unresolved(chart.name, dep, "a dependency cycle"))
