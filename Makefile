@@ -90,6 +90,7 @@ test: $(VENV)/.installed ## all tests, cluster tests included
 soak: setup ## the zero-downtime detection table (docs/zero-downtime.md), each scenario SOAK_RUNS times
 	$(PY) -m portico.cli cluster up
 	$(PY) -m tests.cluster.soak --runs $(or $(SOAK_RUNS),10) $(SOAK_ARGS)
+	$(PY) -m tests.cluster.soak_ordinary --runs $(or $(SOAK_RUNS),10)
 
 test-fast: setup ## tests that need no cluster and no local API server
 	$(PY) -m pytest -m "not cluster and not apiserver" $(PYTEST_ARGS)

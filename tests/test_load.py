@@ -368,3 +368,12 @@ def test_the_request_floor_counts_a_load_pod_from_when_it_began(monkeypatch, tmp
     assert gen.sent() == 6000
     gen._late = {"clusterip": 4.0}  # what start() records once the pod's first results are back
     assert gen.sent() == 3000 + 1800
+
+
+def test_cycles_go_back_and_forth_and_end_on_the_new_version():
+    from portico.zerodowntime.check import Step, rollouts
+
+    a, b = Step(Path("a"), (), "A"), Step(Path("b"), (), "B")
+    assert [(x.label, y.label) for x, y in rollouts(a, b, 1)] == [("A", "B")]
+    assert [(x.label, y.label) for x, y in rollouts(a, b, 2)] == [("A", "B"), ("B", "A"), ("A", "B")]
+    assert len(rollouts(a, b, 3)) == 5 and rollouts(a, b, 3)[-1][1] is b

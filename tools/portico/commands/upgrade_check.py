@@ -72,7 +72,7 @@ def handle(args: argparse.Namespace) -> int:
                                       installer=Cluster(args.kubeconfig, args.install_helm) if args.install_helm
                                       else None, upgrade_args=rollback, upgrade_may_fail=bool(rollback),
                                       upgrade_timeout=f"{args.upgrade_timeout:g}s", load_image=args.load_image,
-                                      post_fallback=args.keepalive_method == "auto")
+                                      post_fallback=args.keepalive_method == "auto", cycles=args.cycles)
     print(verdict.render_text(result))
     case = verdict.to_case(result)
     reports.write(Report("upgrade-check", args.scenario, [case], seconds=time.monotonic() - started,
@@ -82,6 +82,19 @@ def handle(args: argparse.Namespace) -> int:
 
         plot(result, run, args.plot)
     return EXIT_OK if result.passed else EXIT_FINDINGS
+
+
+DEFAULT_CYCLES = 2
+
+
+def _cycles(raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= 10:
+        raise argparse.ArgumentTypeError(f"expected a whole number of cycles from 1 to 10, got {raw!r}")
+    return value
 
 
 def add_parser(sub) -> None:
@@ -114,6 +127,10 @@ def add_parser(sub) -> None:
                         "the app breaks shows), GET (what a pooling proxy or a retrying client resends), or auto "
                         "(default): GET for a target with a Host (through a proxy), else POST, or GET where the app "
                         "refuses POSTs (a static web server: 405); docs/zero-downtime.md")
+    p.add_argument("--cycles", type=_cycles, default=DEFAULT_CYCLES, metavar="N",
+                   help=f"A -> B rollouts under the one load, with a B -> A between each (default {DEFAULT_CYCLES}: "
+                        "A -> B -> A -> B); a fault that drops requests in only some pod terminations, such as a "
+                        "missing preStop, gets that many more chances to show (docs/zero-downtime.md)")
     p.add_argument("--settle", type=float, default=5.0, help="seconds of load after the old pods are gone")
     p.add_argument("--disrupt", type=_disruption, action="append", default=[], metavar="delete-pod|drain-node|scale=N",
                    help="once a new pod is ready: delete a ready old pod, drain the node running most old pods, or write the scale subresource as an "

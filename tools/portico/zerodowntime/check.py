@@ -209,16 +209,24 @@ def rollback_args(helm_binary: str) -> tuple[str, ...]:
     return ("--atomic",) if helm_binary == "helm3" else ("--rollback-on-failure",)
 
 
+def rollouts(before: Step, after: Step, cycles: int) -> list[tuple[Step, Step]]:
+    """The helm upgrades of a check: A -> B, then B -> A -> B for each further cycle; it always ends on B."""
+    return [(before, after)] + [pair for _ in range(cycles - 1) for pair in ((after, before), (before, after))]
+
+
 def upgrade_check(cluster: Cluster, scenario: str, release: str, namespace: str, before: Step, after: Step,
                   targets: list[Target], *, expected_version: str | None = None, rate: float = 500.0,
                   settle: float = 5.0, warmup: float = 3.0, max_seconds: float = 300.0, min_requests: int = 0,
                   disruptions: Sequence[Disruption] = (), installer: Cluster | None = None,
                   upgrade_args: Sequence[str] = (), upgrade_may_fail: bool = False, upgrade_timeout: str = "300s",
-                  load_image: str | None = None, post_fallback: bool = True, log: Callable[[str], None] = print) -> tuple[UpgradeReport, Run]:
+                  load_image: str | None = None, post_fallback: bool = True, cycles: int = 1,
+                  log: Callable[[str], None] = print) -> tuple[UpgradeReport, Run]:
     """`load_image`: the vegeta image for cluster:// targets (default: the one `portico cluster up` loads).
     `post_fallback`: a target that refuses POSTs gets kept-alive GETs instead of an input error.
     `installer` installs A (another helm, e.g. helm 3, before `cluster`'s upgrades it); `upgrade_args` go to
-    `helm upgrade` (e.g. --rollback-on-failure), and with `upgrade_may_fail` its failure is recorded, not raised."""
+    `helm upgrade` (e.g. --rollback-on-failure), and with `upgrade_may_fail` its failure is recorded, not raised.
+    `cycles`: how many A -> B rollouts, with a B -> A between each (2: A -> B -> A -> B), all under the one load:
+    a fault that drops requests only in some pod terminations (a race) gets more chances to show."""
     load_image = load_image or pod_image(load_versions()["VEGETA_VERSION"])
     (installer or cluster).install(release, before.chart, namespace, before.values)
     manifest = cluster.helm.manifest(release, namespace)
@@ -241,17 +249,20 @@ def upgrade_check(cluster: Cluster, scenario: str, release: str, namespace: str,
     try:
         time.sleep(warmup)
         started = time.monotonic() - gen.t0
-        log(f"{scenario}: helm upgrade {before.label} -> {after.label} under {rate:.0f} req/s x {len(targets)} targets")
         if disruptions:
             during.begin()
-        try:
-            cluster.upgrade(release, after.chart, namespace, after.values, timeout=upgrade_timeout,
-                            extra=upgrade_args)
-        except CommandError as exc:
-            if not upgrade_may_fail:
-                raise
-            upgrade_error = str(exc)
-        wait_old_pods_gone(watcher)
+        for step_from, step_to in rollouts(before, after, cycles):
+            log(f"{scenario}: helm upgrade {step_from.label} -> {step_to.label} under {rate:.0f} req/s x "
+                f"{len(targets)} targets")
+            try:
+                cluster.upgrade(release, step_to.chart, namespace, step_to.values, timeout=upgrade_timeout,
+                                extra=upgrade_args)
+            except CommandError as exc:
+                if not upgrade_may_fail:
+                    raise
+                upgrade_error = str(exc)
+                break
+            wait_old_pods_gone(watcher)
         finished = time.monotonic() - gen.t0
         time.sleep(settle)
         # Keep the new version under load until the request floor is met (the generator's own bounds stop it).
@@ -263,6 +274,7 @@ def upgrade_check(cluster: Cluster, scenario: str, release: str, namespace: str,
         pods = watcher.stop()
     report = summarise(scenario, release, namespace, before.label, after.label, run, started, finished,
                        expected_version, pods)
+    report.cycles = cycles
     report.disruptions = happened
     report.disruptions_done = all(d.done_at is not None and not d.error for d in disruptions)
     report.upgrade_error = upgrade_error

@@ -53,6 +53,7 @@ class UpgradeReport:
     terminations: int = 0
     ready_transitions: int = 0
     rollout_requests: int = 0  # requests sent while helm upgrade ran
+    cycles: int = 1  # A -> B rollouts made (with a B -> A between each)
 
     @property
     def passed(self) -> bool:
@@ -162,8 +163,10 @@ def render_text(report: UpgradeReport) -> str:
 
 def chance_line(report: UpgradeReport) -> str:
     """How many moments under load could have shown a rollout fault, and the requests sent around each."""
-    line = (f"{report.terminations} pods began terminating and {report.ready_transitions} became ready under load; "
-            f"{report.rollout_requests} requests during the rollout")
+    rollouts = (f"{2 * report.cycles - 1} rollouts ({report.cycles} cycles of {report.from_label} -> "
+                f"{report.to_label}): " if report.cycles > 1 else "")
+    line = (f"{rollouts}{report.terminations} pods began terminating and {report.ready_transitions} became ready "
+            f"under load; {report.rollout_requests} requests during the rollout")
     if report.terminations:
         return line + f", {report.rollout_requests // report.terminations} a termination"
     return line + ": no pod terminated under load, so a fault in draining (preStop, SIGTERM) could not show"
