@@ -128,3 +128,46 @@ def test_render_writes_the_charts_crds_and_validate_uses_them(tmp_path, spec, co
     assert "could not find schema" not in done.stdout
     skipped = portico("render", str(chart), "-o", str(tmp_path / "bare"), "--skip-crds")
     assert skipped.returncode == 0 and len(list((tmp_path / "bare").glob("*.yaml"))) == 1
+
+
+BOUNDED_CRD = CRD.replace("spec: {type: object, properties: {size: {type: string}}}", """spec:
+              type: object
+              properties:
+                port: {type: integer, minimum: 1, maximum: 65536, exclusiveMaximum: true}
+                ratio: {type: number, minimum: 1e-05, maximum: 1}""")
+
+
+@pytest.mark.parametrize("spec, code", [("port: 8080, ratio: 0.5", 0), ("port: 65536, ratio: 0.5", 1),
+                                        ("port: 80, ratio: 0.000001", 1)])
+def test_openapi_exclusive_bounds_and_exponent_floats_are_schema_not_a_crash(tmp_path, spec, code):
+    """Contour's and envoy-gateway's CRDs (OpenAPI's boolean exclusiveMaximum) and apisix's (`minimum: 1e-05`, a
+    float to Go, a string to YAML 1.1) once stopped the whole chart; the bounds are enforced (the controls)."""
+    import subprocess
+    import sys
+
+    (tmp_path / "crd.yaml").write_text(BOUNDED_CRD)
+    (tmp_path / "widget.yaml").write_text(f"apiVersion: example.com/v1\nkind: Widget\nmetadata: {{name: w}}\n"
+                                          f"spec: {{{spec}}}\n")
+    done = subprocess.run([sys.executable, "-m", "portico.cli", "validate", str(tmp_path), "--kube-version", "1.37"],
+                          capture_output=True, text=True)
+    assert done.returncode == code, done.stdout + done.stderr
+    assert "crd-schema" not in done.stdout and "Traceback" not in done.stderr
+
+
+def test_a_crd_schema_that_cannot_be_converted_checks_apiversion_and_kind_and_says_so(tmp_path):
+    from portico.schemas import crd
+
+    broken = {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+              "metadata": {"name": "widgets.example.com"},
+              "spec": {"group": "example.com", "names": {"kind": "Widget", "plural": "widgets"},
+                       "versions": [{"name": "v1", "schema": {"openAPIV3Schema": {
+                           "type": "object", "properties": {"spec": {"type": "object", "minProperties": "two"}}}}}]}}
+    notes: list[str] = []
+    written = crd.convert_crds([broken], tmp_path, "chart", notes)
+    assert [p.name for p in written] == ["widget_v1.json"] and len(notes) == 1
+    assert notes[0].startswith("example.com/widget_v1: only apiVersion and kind are checked") and "minProperties" in notes[0]
+    good = tmp_path / "good.yaml"
+    good.write_text("apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\nspec: {anything: 1}\n")
+    # The kind is known (no "could not find schema" false alarm); without the loose schema it would not be.
+    assert validate("1.37", [good], extra_locations=[crd.location(tmp_path)]).invalid == ()
+    assert validate("1.37", [good]).invalid

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import tempfile
 from pathlib import Path
 from typing import Any, Iterator, Sequence
@@ -27,6 +28,10 @@ HelmLoader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for first, resolvers in _BASE.yaml_implicit_resolvers.items()
 }
+# `1e-05` is a float to Go's YAML (and JSON); PyYAML's YAML 1.1 floats need a dot, so it would stay a string and a
+# CRD's `minimum: 1e-05` would be no number.
+HelmLoader.add_implicit_resolver("tag:yaml.org,2002:float", re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+                                 list("-+0123456789"))
 # A bare `=` is the string "=" to Go's YAML (CRD enums list operators); PyYAML has no constructor for it.
 HelmLoader.add_constructor("tag:yaml.org,2002:value", lambda loader, node: loader.construct_scalar(node))
 

@@ -20,6 +20,9 @@ STAGE_RULES = (
      "fix the chart, or the assert"),
     ("kubeconform", "schema", "error", "an object is not valid for the Kubernetes version's schema (or its CRD's)",
      "fix the field named; for a kind without a schema: --schema-location, validate.skipKinds or the chart's CRD"),
+    ("crd-schema", "schema", "warning", "a CRD's schema is no valid JSON Schema once converted from OpenAPI, so "
+     "its custom resources are checked for apiVersion and kind only", "nothing in the chart; --admission checks "
+     "them in full"),
     ("upgrade/removed-resource", "upgrade", "error", "an upgrade from the previous chart deletes an object",
      "keep it, or document the migration (and baseline the finding with the reason)"),
     ("upgrade/immutable-selector", "upgrade", "error", "a workload's selector changes: the API server refuses "

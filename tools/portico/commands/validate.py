@@ -82,8 +82,11 @@ def handle(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="portico-validate-crds-") as tmp:
         # CRDs among the files validate the custom resources among them, as the matrix does with a chart's
         locations = list(args.schema_location)
-        if crd_schemas.convert_crds(crds, Path(tmp), ", ".join(map(str, args.paths))):
+        unconverted: list[str] = []
+        if crd_schemas.convert_crds(crds, Path(tmp), ", ".join(map(str, args.paths)), unconverted):
             locations.insert(0, crd_schemas.location(Path(tmp)))
+        for note in unconverted:
+            print(f"warning crd-schema: {note}")
         for version in versions:
             result = validate(version, files, skip_kinds=args.skip_kind, extra_locations=locations)
             for finding in result.invalid:

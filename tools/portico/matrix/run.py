@@ -44,6 +44,8 @@ class Stage:
     run: Callable[["_Pipeline", Path, Any], None]  # (pipeline, staging dir, previous chart or None)
     wanted: Callable[["_Pipeline", Any], bool] = lambda _pipeline, _previous: True
 
+CRD_SCHEMA_HINT = ("nothing to fix in the chart; its custom resources of that kind are checked less: admission "
+                   "(--admission) checks them in full")
 PROBES = 5  # distinct renders rendered twice to find randomised content
 _PARSE_ERROR = re.compile(r"parse error|function \"[^\"]+\" not defined|unexpected .* in (command|operand)")
 
@@ -337,8 +339,11 @@ class _Pipeline:
             unique, renders_of = _unique_resources(self.parsed, Path(tmp) / "resources", self.docs)
             # The chart's own CRDs (crds/ and rendered ones) validate its custom resources.
             extra = [*self.options.schema_locations, *self.matrix.schema_locations]
-            if crd_schemas.convert_crds(self.crds, Path(tmp) / "crd-schemas", str(self.matrix.chart)):
+            unconverted: list[str] = []
+            if crd_schemas.convert_crds(self.crds, Path(tmp) / "crd-schemas", str(self.matrix.chart), unconverted):
                 extra.insert(0, crd_schemas.location(Path(tmp) / "crd-schemas"))
+            self.findings += [Finding("schema", "crd-schema", note, hint=CRD_SCHEMA_HINT, severity=WARNING_SEVERITY)
+                              for note in unconverted]
             advance = self.progress("schemas", len(self.matrix.validate_versions))
             versions = list(self.matrix.validate_versions)
 
