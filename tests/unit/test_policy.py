@@ -180,6 +180,35 @@ def test_pods_an_operator_makes_from_a_rendered_custom_resource_are_not_reported
     assert rules([deployment(), service(selector)], "exposure/selector-outside-release")
 
 
+def test_a_label_the_app_adds_at_runtime_is_a_warning_and_one_the_controller_adds_nothing():
+    """vault's active Service (`vault-active: "true"`, set by vault on the leader) and minio-operator's
+    (`operator: leader`): the rest of the selector matches the chart's pods. A StatefulSet's per-pod Service
+    (`statefulset.kubernetes.io/pod-name`) selects what the controller labels: no finding."""
+    active = [deployment(), service({**LABELS, "vault-active": "true"})]
+    assert rules(active, "exposure/selector-matches-pods") == []
+    [runtime] = rules(active, "exposure/selector-outside-release")
+    assert "only once they carry {'vault-active': 'true'}" in runtime.detail
+    per_pod = [deployment(kind="StatefulSet"), service({**LABELS, "statefulset.kubernetes.io/pod-name": "web-0"})]
+    assert rules(per_pod, "exposure/selector-matches-pods") == rules(per_pod, "exposure/selector-outside-release") == []
+    # the control: a templated key with a wrong value beside the runtime one is still an error
+    wrong = [deployment(), service({"app": "webb", "vault-active": "true"})]
+    assert len(rules(wrong, "exposure/selector-matches-pods")) == 1
+
+
+def test_a_named_target_port_needs_one_selected_workload_with_it_and_headless_services_forward_nothing():
+    """dremio's Service spans its coordinators and names `client`, which only the pods that serve it define:
+    a named targetPort resolves per pod."""
+    with_port = deployment()
+    without = deployment(containers=[{"name": "web", "ports": [{"name": "admin", "containerPort": 9090}],
+                                      "readinessProbe": {"httpGet": {"port": "admin"}}}])
+    without["metadata"] = {"name": "admin"}
+    assert rules([with_port, without, SERVICE], "exposure/target-port-name") == []
+    [only] = rules([without, SERVICE], "exposure/target-port-name")  # the control: no selected pod has it
+    assert "'http' is not a container port of Deployment admin" in only.detail
+    headless = {**SERVICE, "spec": {**SERVICE["spec"], "clusterIP": "None"}}
+    assert rules([without, headless], "exposure/target-port-name") == []
+
+
 def test_the_ignore_annotation_works_on_the_pod_template_too():
     bare = deployment(containers=[{"name": "c", "image": "x"}])
     assert rules([bare], "security/restricted-pss")

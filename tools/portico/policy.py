@@ -346,12 +346,20 @@ def _node_bound(workload: Doc) -> bool:
         _map(p).get("hostPort") for c in _containers(workload) for p in _list(c.get("ports")))
 
 
-def _unmatched_selectors(render: Render) -> Iterator[tuple[Doc, dict, bool]]:
-    """(Service, selector, aimed inside the release) for each selector that matches no pod template here.
+INSIDE, OUTSIDE, RUNTIME = "inside", "outside", "runtime"
+# Labels Kubernetes' own controllers put on the pods they make: a per-pod Service selects them by these.
+CONTROLLER_LABELS = frozenset({"statefulset.kubernetes.io/pod-name", "apps.kubernetes.io/pod-index",
+                               "controller-revision-hash", "pod-template-hash"})
+
+
+def _unmatched_selectors(render: Render) -> Iterator[tuple[Doc, dict, str]]:
+    """(Service, selector, where it aims) for each selector that matches no pod template here.
 
     Not reported: pods an operator makes from a custom resource of this render (a selector value names the
-    resource, as the Prometheus operator's `alertmanager: NAME`). Aimed outside the release: no selector key
-    is a label of any pod template here (`k8s-app: kube-dns`, pods of another release)."""
+    resource, as the Prometheus operator's `alertmanager: NAME`), and labels Kubernetes' controllers add.
+    OUTSIDE: no selector key is a label of any pod template here (`k8s-app: kube-dns`, pods of another
+    release). RUNTIME: the selector matches a pod template but for keys no template sets (`vault-active`,
+    `operator: leader`): labels the app or an operator adds at runtime; the selector given is those keys."""
     workloads = render.of(*POD_KINDS)
     if not workloads:
         return  # service-only: the pods live elsewhere
@@ -363,7 +371,14 @@ def _unmatched_selectors(render: Render) -> Iterator[tuple[Doc, dict, bool]]:
             continue
         if custom & {str(v) for v in selector.values()}:
             continue
-        yield svc, selector, bool(keys & set(selector))
+        templated = {k: v for k, v in selector.items() if k in keys}
+        if templated != selector and templated and any(_selects(templated, _pod_labels(w)) for w in workloads):
+            untemplated = {k: v for k, v in selector.items() if k not in keys}
+            if set(untemplated) <= CONTROLLER_LABELS:
+                continue  # the StatefulSet or Deployment controller sets these on the pods it makes
+            yield svc, untemplated, RUNTIME
+            continue
+        yield svc, selector, INSIDE if keys & set(selector) else OUTSIDE
 
 
 BUILTIN_GROUPS = ("", "apps", "batch", "policy", "autoscaling", "networking.k8s.io", "rbac.authorization.k8s.io",
@@ -379,28 +394,39 @@ def _custom(doc: Doc) -> bool:
 
 
 def _selector_matches(render: Render):
-    for svc, selector, inside in _unmatched_selectors(render):
-        if inside:
+    for svc, selector, aim in _unmatched_selectors(render):
+        if aim == INSIDE:
             yield svc, f"selector {selector} matches no pod template in this render"
 
 
 def _selector_outside(render: Render):
-    for svc, selector, inside in _unmatched_selectors(render):
-        if not inside:
+    for svc, selector, aim in _unmatched_selectors(render):
+        if aim == OUTSIDE:
             yield svc, (f"selector {selector} uses no label of this render's pod templates: it selects pods made "
                         f"elsewhere (system pods, another release)")
+        elif aim == RUNTIME:
+            yield svc, (f"selector matches this chart's pods only once they carry {selector}, which no pod template "
+                        f"sets: a label the app or an operator adds at runtime (leader election, active/standby), "
+                        f"or a typo")
 
 
 def _target_port_names(render: Render):
+    """A named targetPort resolves per pod: a Service over several workloads (dremio's coordinators) reaches the
+    port on the pods that have it, so only a name none of them has is a fault. A headless Service forwards
+    nothing (clients dial the pods' addresses themselves): a missing name costs it only an SRV record."""
     workloads = render.of(*POD_KINDS)
     for svc in render.of("Service"):
-        selector = _map(svc.get("spec")).get("selector")
-        for w in (w for w in workloads if _selects(selector, _pod_labels(w))):
-            names = {_map(p).get("name") for c in _containers(w, init=False) for p in _list(c.get("ports"))}
-            for port in _list(_map(svc.get("spec")).get("ports")):
-                target = _map(port).get("targetPort")
-                if isinstance(target, str) and target not in names:
-                    yield svc, f"targetPort {target!r} is not a container port of {w['kind']} {_name(w)}"
+        spec = _map(svc.get("spec"))
+        if spec.get("clusterIP") == "None":
+            continue
+        selected = [w for w in workloads if _selects(spec.get("selector"), _pod_labels(w))]
+        names = {_map(p).get("name") for w in selected for c in _containers(w, init=False)
+                 for p in _list(c.get("ports"))}
+        for port in _list(spec.get("ports")):
+            target = _map(port).get("targetPort")
+            if selected and isinstance(target, str) and target not in names:
+                which = ", ".join(f"{w['kind']} {_name(w)}" for w in selected)
+                yield svc, f"targetPort {target!r} is not a container port of {which}"
 
 
 RULES: tuple[Rule, ...] = (
@@ -434,8 +460,9 @@ RULES: tuple[Rule, ...] = (
          "make the Service selector a subset of the pod template labels", _selector_matches,
          doc="the Service has no endpoints"),
     Rule("exposure/selector-outside-release", "a Service selects pods this chart does not template",
-         "nothing to do when those pods come from elsewhere on purpose (the cluster's system pods, another release); "
-         "otherwise use the labels of this chart's pod template", _selector_outside,
+         "nothing to do when those pods come from elsewhere on purpose (the cluster's system pods, another release) "
+         "or the app labels its own pods at runtime (a leader); otherwise use the labels of this chart's pod "
+         "template", _selector_outside,
          doc="the Service has endpoints only where such pods run", severity=WARNING),
     Rule("exposure/target-port-name", "a Service targetPort name is not a container port name",
          "name the container port as the targetPort does, or use a number", _target_port_names,
