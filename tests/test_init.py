@@ -15,6 +15,8 @@ quiet:
   enabled: false     # read by nothing: left out, no effect
 strict:
   enabled: false     # the chart refuses it alone: left out, with the chart's reason
+diagnosticMode:
+  enabled: false     # bitnami's debugging switch (probes off, a sleep for a command): left out, though it has effect
 """
 TEMPLATE = """\
 apiVersion: v1
@@ -28,6 +30,12 @@ kind: ConfigMap
 metadata: {name: extra}
 {{- end }}
 {{- if .Values.strict.enabled }}{{ fail "strict needs a key" }}{{ end }}
+{{- if .Values.diagnosticMode.enabled }}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: debug-tools}
+{{- end }}
 """
 
 
@@ -57,6 +65,7 @@ def test_init_keeps_switches_by_their_effect_and_says_why_it_left_the_others(tmp
     assert [axis["path"] for axis in doc["axes"].values()] == ["extra.enabled"]
     assert "quiet.enabled: changes no rendered object" in text
     assert "strict.enabled: the chart refuses it alone" in text and "strict needs a key" in text
+    assert "diagnosticMode.enabled: a debugging switch" in text
     assert "environments" not in doc
     run = subprocess.run([sys.executable, "-m", "portico.cli", "matrix", str(tmp_path / "m.yaml"), "-o",
                           str(tmp_path / "out"), "--no-progress"], capture_output=True, text=True)

@@ -78,7 +78,13 @@ def _get(values: Any, path: str) -> Any:
     return values
 
 
-def candidates(info: chart_mod.ChartInfo) -> list[Candidate]:
+# Debugging switches: bitnami's diagnosticMode (in every one of its charts) turns the probes off and replaces the
+# app's command with a sleep. Renders made with it are not meant to run, so every finding on them is noise.
+DEBUG_SWITCH = re.compile(r"(^|\.)(diagnosticMode|debugMode|debug)(\.enabled)?$", re.IGNORECASE)
+
+
+def candidates(info: chart_mod.ChartInfo) -> tuple[list[Candidate], list[str]]:
+    """The switches worth an axis, and a line per debugging switch left out."""
     found: dict[str, Candidate] = {}
     for path, sub in _walk_schema(info.schema):
         kind = sub.get("type")
@@ -96,7 +102,11 @@ def candidates(info: chart_mod.ChartInfo) -> list[Candidate]:
     for path, levels in WELL_KNOWN.items():
         if path not in found and _get(info.values, path) is not None:
             found[path] = Candidate(path, levels, "well-known")
-    return sorted(found.values(), key=lambda c: c.priority)[:MAX_CANDIDATES]
+    debug = sorted(p for p in found if DEBUG_SWITCH.search(p))
+    kept = [c for c in found.values() if c.path not in debug]
+    return (sorted(kept, key=lambda c: c.priority)[:MAX_CANDIDATES],
+            [f"{p}: a debugging switch (probes off, the app's command replaced): its renders are not meant to run"
+             for p in debug])
 
 
 @dataclass(frozen=True)
@@ -154,13 +164,14 @@ def effects(chart_dir: Path, found: list[Candidate], defaults: dict) -> dict[str
 
 def choose(chart_dir: Path, info: chart_mod.ChartInfo) -> tuple[list[Candidate], list[str]]:
     """The axes to write, most effect first, and a line per candidate left out saying why."""
-    found = candidates(info)
+    found, debug = candidates(info)
     measured = effects(chart_dir, found, info.values) if found else None
     if measured is None:
-        return found[:MAX_AXES], ([] if not found else
-                                  ["the defaults do not render alone, so no candidate's effect could be measured"])
-    left = [f"{c.path}: the chart refuses it alone ({measured[c.path].refused})" for c in found
-            if measured[c.path].refused]
+        return found[:MAX_AXES], debug + ([] if not found else
+                                          ["the defaults do not render alone, so no candidate's effect could be "
+                                           "measured"])
+    left = debug + [f"{c.path}: the chart refuses it alone ({measured[c.path].refused})" for c in found
+                    if measured[c.path].refused]
     left += [f"{c.path}: changes no rendered object" for c in found
              if not measured[c.path].refused and measured[c.path].score == 0]
     useful = sorted((c for c in found if measured[c.path].score > 0), key=lambda c: (-measured[c.path].score,
