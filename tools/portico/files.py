@@ -16,16 +16,20 @@ OWNER_MARKER = ".portico-output"
 
 
 def write_atomic(path: Path, data: str | bytes, mode: int | None = None) -> None:
-    """Write through a sibling temp file and rename, creating the directory."""
+    """Write through a sibling temp file of a name of its own and rename, creating the directory: a reader sees
+    the old file or the new one, never half of one, and two processes writing the same path at once (a shared
+    cache) each rename a whole file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    if isinstance(data, bytes):
-        tmp.write_bytes(data)
-    else:
-        tmp.write_text(data)
-    if mode is not None:
-        tmp.chmod(mode)
-    tmp.replace(path)
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data if isinstance(data, bytes) else data.encode())
+        tmp.chmod(mode if mode is not None else 0o644)
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 class OutputDir:

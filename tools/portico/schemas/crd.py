@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import importlib.metadata
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,8 @@ from typing import Any, Callable, Iterable
 import jsonschema
 
 from portico.errors import ToolError
+from portico.files import write_atomic
+from portico.paths import cache_dir
 from portico.toolchain.gomod import module_dir
 from portico.toolchain.pins import load_versions
 from portico.values import loads_all
@@ -124,6 +127,7 @@ CONVERTER_VERSION = 5
 
 
 _META = jsonschema.Draft7Validator(jsonschema.Draft7Validator.META_SCHEMA)
+_JSONSCHEMA = importlib.metadata.version("jsonschema")
 
 
 def _loose(group: str, version: str, kind: str) -> dict[str, Any]:
@@ -143,27 +147,52 @@ def convert_crds(docs: Iterable[Any], dest_root: Path, source: str,
     for doc in docs:
         if not isinstance(doc, dict) or doc.get("kind") != "CustomResourceDefinition":
             continue
-        try:
-            converted = list(crd_to_schemas(doc))
-        except (KeyError, TypeError, AttributeError) as exc:
-            raise ToolError(f"{source}: CustomResourceDefinition {(doc.get('metadata') or {}).get('name')} is "
-                            f"malformed ({type(exc).__name__}: {exc})") from exc
-        for group, name, schema in converted:
-            # The meta-schema without format checks: patterns are Go (RE2) regexes, which Python's `re`
-            # may not accept (inline flags mid-pattern), and kubeconform is Go.
-            problem = next(_META.iter_errors(schema), None)
-            if problem is not None:
-                if unconverted is not None:
-                    unconverted.append(f"{group}/{name.removesuffix('.json')}: only apiVersion and kind are checked: "
-                                       f"its CRD schema is no valid JSON Schema once converted, at "
-                                       f"{'/'.join(map(str, problem.absolute_path))}: {problem.message[:200]}")
-                schema = _loose(group, schema["properties"]["apiVersion"]["enum"][0].split("/")[-1],
-                                schema["properties"]["kind"]["enum"][0])
+        for group, name, text, note in _conversions(doc, source):
+            if note and unconverted is not None:
+                unconverted.append(note)
             out = dest_root / group / name
             out.parent.mkdir(parents=True, exist_ok=True)
-            out.write_text(json.dumps(schema, separators=(",", ":")))
+            out.write_text(text)
             written.append(out)
     return written
+
+
+def _cache_key(doc: dict[str, Any]) -> str:
+    """Every input of a conversion: the CRD as parsed, the converter, and the meta-schema's library."""
+    raw = json.dumps([CONVERTER_VERSION, _JSONSCHEMA, doc], sort_keys=True, default=str)
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _conversions(doc: dict[str, Any], source: str) -> list[tuple[str, str, str, str | None]]:
+    """(group, file name, schema as JSON, why it is loose) per version of one CRD. A large CRD takes seconds to
+    convert and check (kuberay's, kube-prometheus's), every run: the result is kept in the cache under its
+    content's hash, written whole (two processes converting the same CRD each write the same file)."""
+    key = _cache_key(doc)
+    cached = cache_dir() / "crd-conversions" / key[:2] / f"{key}.json"
+    try:
+        return [tuple(item) for item in json.loads(cached.read_text())]  # type: ignore[misc]
+    except (OSError, ValueError, TypeError):
+        pass  # not converted before (or a damaged entry): convert
+    try:
+        converted = list(crd_to_schemas(doc))
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise ToolError(f"{source}: CustomResourceDefinition {(doc.get('metadata') or {}).get('name')} is "
+                        f"malformed ({type(exc).__name__}: {exc})") from exc
+    out = []
+    for group, name, schema in converted:
+        # The meta-schema without format checks: patterns are Go (RE2) regexes, which Python's `re`
+        # may not accept (inline flags mid-pattern), and kubeconform is Go.
+        problem = next(_META.iter_errors(schema), None)
+        note = None
+        if problem is not None:
+            note = (f"{group}/{name.removesuffix('.json')}: only apiVersion and kind are checked: its CRD schema is "
+                    f"no valid JSON Schema once converted, at {'/'.join(map(str, problem.absolute_path))}: "
+                    f"{problem.message[:200]}")
+            schema = _loose(group, schema["properties"]["apiVersion"]["enum"][0].split("/")[-1],
+                            schema["properties"]["kind"]["enum"][0])
+        out.append((group, name, json.dumps(schema, separators=(",", ":")), note))
+    write_atomic(cached, json.dumps(out))
+    return out
 
 
 def convert_crd_file(path: Path, dest_root: Path) -> list[Path]:
