@@ -127,3 +127,20 @@ def test_the_documented_matrix_stages_are_the_ones_run_in_that_order():
     assert _stage_order_problems(list(reversed(names)), documented, steps)
     assert _stage_order_problems([*names, "lint"], documented, steps)
     assert _stage_order_problems(names, documented, steps[1:])
+
+
+MAX_FUNCTION_LINES = 80
+
+
+def _long_functions(source: str) -> list[tuple[str, int]]:
+    return [(node.name, node.end_lineno - node.lineno + 1) for node in ast.walk(ast.parse(source))
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+            and node.end_lineno - node.lineno + 1 > MAX_FUNCTION_LINES]
+
+
+def test_no_function_is_longer_than_80_lines():
+    offenders = {str(p.relative_to(PACKAGE)): found for p in _modules() if (found := _long_functions(p.read_text()))}
+    assert offenders == {}, f"split these into functions that do one thing each: {offenders}"
+    lines = [f"    x{i} = {i}" for i in range(MAX_FUNCTION_LINES)]
+    assert _long_functions("def fits():\n" + "\n".join(lines[:-1]) + "\n") == []  # 80 lines with the def
+    assert _long_functions("def long():\n" + "\n".join(lines) + "\n") == [("long", 81)]  # the control

@@ -263,8 +263,8 @@ def with_chart(matrix: Matrix, chart: Path) -> Matrix:
                    builtin_checks=info.capability_checks if matrix.use_builtin_checks else frozenset())
 
 
-def load(path: Path, fetch: Fetch = Fetch()) -> Matrix:
-    """The matrix file at path; a remote `chart:` (oci://..., repo/chart, REF@VERSION) is pulled with `fetch`."""
+def _checked_file(path: Path) -> dict[str, Any]:
+    """The matrix file, parsed and checked against its JSON schema; InputError naming the first problem's key."""
     source = str(path)
     raw = _load_yaml(path)
     if not isinstance(raw, dict):
@@ -274,7 +274,54 @@ def load(path: Path, fetch: Fetch = Fetch()) -> Matrix:
         first = errors[0]
         more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
         raise InputError(_explain(first) + more, source=source, key_path=_key_path(first))
+    return raw
 
+
+def _check_snippets(axes: list[Axis], source: str) -> None:
+    for axis in axes:
+        for label, snippet in axis.snippets.items():
+            if isinstance(snippet, str):
+                try:
+                    _JINJA.parse(snippet)
+                except jinja2.TemplateSyntaxError as exc:
+                    raise InputError(f"invalid Jinja2 template: {exc.message} (line {exc.lineno})",
+                                     source=source, key_path=f"axes.{axis.name}.snippets.{label}") from exc
+
+
+def _constraints(raw: dict[str, Any], source: str) -> list[Rule]:
+    constraints = []
+    for i, item in enumerate(raw.get("constraints", [])):
+        expr, reason = (item, None) if isinstance(item, str) else (item["when"], item.get("reason"))
+        compiled, names = _compile(expr, source, f"constraints[{i}]")
+        constraints.append(Rule(f"constraints[{i}]", expr, compiled, reason=reason, variables=names))
+    return constraints
+
+
+def _expectations(raw: dict[str, Any], axes: list[Axis], source: str) -> tuple[list[Rule], list[Rule]]:
+    """(expected rejections, properties asserted on renders)."""
+    expectations, properties = [], []
+    for i, item in enumerate(raw.get("expectations", [])):
+        compiled, names = _compile(item["when"], source, f"expectations[{i}].when")
+        if "error" in item:
+            expectations.append(Rule(f"expectations[{i}].when", item["when"], compiled, error=item["error"],
+                                     variables=names))
+            continue
+        assertion, assertion_names = _compile(item["assert"], source, f"expectations[{i}].assert")
+        unknown = [n for n in assertion_names if n not in ASSERT_HELPERS and n not in {a.name for a in axes}]
+        if unknown:
+            raise InputError(f"{item['assert']!r} reads {', '.join(unknown)}, which is neither an axis nor a helper "
+                             f"({', '.join(sorted(ASSERT_HELPERS))})", source=source,
+                             key_path=f"expectations[{i}].assert")
+        properties.append(Rule(f"expectations[{i}]", item["when"], compiled, reason=item.get("message"),
+                               variables=names, assertion=assertion, assertion_text=item["assert"],
+                               assertion_variables=tuple(n for n in assertion_names if n not in ASSERT_HELPERS)))
+    return expectations, properties
+
+
+def load(path: Path, fetch: Fetch = Fetch()) -> Matrix:
+    """The matrix file at path; a remote `chart:` (oci://..., repo/chart, REF@VERSION) is pulled with `fetch`."""
+    source = str(path)
+    raw = _checked_file(path)
     base = path.resolve().parent
     if chartref.is_remote(str(raw.get("chart", "."))):
         chart = chartref.resolve(str(raw["chart"]), fetch, source=f"{source}: chart").resolve()
@@ -293,36 +340,9 @@ def load(path: Path, fetch: Fetch = Fetch()) -> Matrix:
     if kube_versions:
         axes.append(Axis(name=KUBE_VERSION, levels=kube_versions, path=None, values=kube_versions))
 
-    for axis in axes:
-        for label, snippet in axis.snippets.items():
-            if isinstance(snippet, str):
-                try:
-                    _JINJA.parse(snippet)
-                except jinja2.TemplateSyntaxError as exc:
-                    raise InputError(f"invalid Jinja2 template: {exc.message} (line {exc.lineno})",
-                                     source=source, key_path=f"axes.{axis.name}.snippets.{label}") from exc
-
-    constraints = []
-    for i, item in enumerate(raw.get("constraints", [])):
-        expr, reason = (item, None) if isinstance(item, str) else (item["when"], item.get("reason"))
-        compiled, names = _compile(expr, source, f"constraints[{i}]")
-        constraints.append(Rule(f"constraints[{i}]", expr, compiled, reason=reason, variables=names))
-    expectations, properties = [], []
-    for i, item in enumerate(raw.get("expectations", [])):
-        compiled, names = _compile(item["when"], source, f"expectations[{i}].when")
-        if "error" in item:
-            expectations.append(Rule(f"expectations[{i}].when", item["when"], compiled, error=item["error"],
-                                     variables=names))
-            continue
-        assertion, assertion_names = _compile(item["assert"], source, f"expectations[{i}].assert")
-        unknown = [n for n in assertion_names if n not in ASSERT_HELPERS and n not in {a.name for a in axes}]
-        if unknown:
-            raise InputError(f"{item['assert']!r} reads {', '.join(unknown)}, which is neither an axis nor a helper "
-                             f"({', '.join(sorted(ASSERT_HELPERS))})", source=source,
-                             key_path=f"expectations[{i}].assert")
-        properties.append(Rule(f"expectations[{i}]", item["when"], compiled, reason=item.get("message"),
-                               variables=names, assertion=assertion, assertion_text=item["assert"],
-                               assertion_variables=tuple(n for n in assertion_names if n not in ASSERT_HELPERS)))
+    _check_snippets(axes, source)
+    constraints = _constraints(raw, source)
+    expectations, properties = _expectations(raw, axes, source)
     for rule in [*constraints, *expectations, *properties]:
         _check_names(rule, axes, source)
 
