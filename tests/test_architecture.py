@@ -144,3 +144,10 @@ def test_no_function_is_longer_than_80_lines():
     lines = [f"    x{i} = {i}" for i in range(MAX_FUNCTION_LINES)]
     assert _long_functions("def fits():\n" + "\n".join(lines[:-1]) + "\n") == []  # 80 lines with the def
     assert _long_functions("def long():\n" + "\n".join(lines) + "\n") == [("long", 81)]  # the control
+
+
+def test_test_modules_have_names_of_their_own():
+    """Two test files of one name (one fake-only, one on a cluster) sent readers and `pytest -k` to the wrong one."""
+    tests = PACKAGE.parents[1] / "tests"
+    names = [p.name for p in tests.rglob("test_*.py")]
+    assert sorted({n for n in names if names.count(n) > 1}) == []
