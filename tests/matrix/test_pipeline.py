@@ -152,6 +152,8 @@ def test_cli_exit_codes_and_reports(tmp_path):
     suite = ElementTree.parse(tmp_path / "r.xml").getroot().find("testsuite")
     assert (suite.get("name"), suite.get("tests"), suite.get("failures")) == ("portico-matrix", "1", "0")
     assert suite.find("testcase").get("name") == "bug=none"  # axis names, not bare levels
+    # the run's time, shared by the cases (they add up to it), not 0.0
+    assert abs(float(suite.find("testcase").get("time")) - report["timings"]["total"]) < 0.01 < report["timings"]["total"]
     assert "✅" in (tmp_path / "r.md").read_text()
 
     bad = write_matrix(tmp_path, axes={"bug": {"path": "bug", "values": ["no-readiness"]}})

@@ -131,8 +131,11 @@ def to_report(result: MatrixResult) -> Report:
     for f in result.findings:
         for cid in f.combinations:
             per_combo.setdefault(cid, []).append(f)
+    # Combinations render in batches and every stage runs once per distinct render, so no combination has a time
+    # of its own: each case gets an even share of the run, and the cases add up to the run's time.
+    share = result.timings.get("total", 0.0) / max(1, len(result.combos))
     cases = [Case(name=case_name(c), status=FAILED if any(f.severity != WARNING_SEVERITY for f in per_combo[c.id])
-                  else PASSED, findings=per_combo[c.id],
+                  else PASSED, findings=per_combo[c.id], seconds=share,
                   properties={"id": c.id, **c.as_dict()}) for c in result.combos]
     statuses = Counter(c.status for c in result.combos)
     summary = {
