@@ -98,7 +98,8 @@ def test_one_chart_under_two_aliases_is_one_package_and_one_finding(tmp_path):
     package, and a missing one is one problem, not two."""
     root = tmp_path / "repo"
     chart(root, "api")
-    twice = [{"name": "api", "version": "1.0.0", "repository": "file://../api", "alias": a} for a in ("one", "two")]
+    twice = [{"name": "api", "version": v, "repository": "file://../api", "alias": a}
+             for a, v in (("one", "1.0.0"), ("two", "1.0.0"), ("three", ">=1.0.0"))]
     chart(root, "pair", deps=twice)
     gone = [{"name": "gone", "version": "1.0.0", "repository": "https://charts.invalid", "alias": a}
             for a in ("first", "second")]
@@ -164,6 +165,7 @@ def test_ct_config_chart_dirs_and_exclusions(repo):
                                         (["--jobs", "-1", "--all"], "--jobs"),
                                         (["--all", "--no-upgrade"], "--no-upgrade"),
                                         (["--all", "--install", "--helm-timeout", "soon"], "--helm-timeout"),
+                                        (["--all", "--install", "--helm-timeout", "300"], "--helm-timeout"),
                                         (["--all", "--install", "--kubeconfig", "/does/not/exist"], "--kubeconfig")])
 def test_bad_flags_exit_2_naming_the_flag(repo, args, flag):
     done, report = ci(repo, *args)

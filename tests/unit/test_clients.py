@@ -92,6 +92,21 @@ def test_real_runner_times_out_with_a_command_error():
         Runner().run(["sleep", "5"], timeout=0.2)
 
 
+def test_a_timeout_or_a_signal_is_a_tool_error_even_where_a_refusal_would_be_a_finding():
+    from portico.clients.helm import RenderError
+    from portico.errors import EXIT_TOOL
+
+    with pytest.raises(CommandError, match="timed out") as slow:
+        Runner().run(["sleep", "5"], timeout=0.2, failure=RenderError)
+    assert type(slow.value) is CommandError and slow.value.exit_code == EXIT_TOOL
+    with pytest.raises(CommandError) as killed:
+        Runner().run(["sh", "-c", "kill -9 $$"], failure=RenderError)
+    assert type(killed.value) is CommandError and killed.value.exit_code == EXIT_TOOL
+    with pytest.raises(RenderError) as refused:  # the control: a refusal stays the client's finding
+        Runner().run(["sh", "-c", "echo 'Error: values fail the schema' >&2; exit 1"], failure=RenderError)
+    assert refused.value.exit_code == 1 and "values fail the schema" in str(refused.value)
+
+
 def test_real_runner_missing_binary_is_a_tool_error():
     with pytest.raises(ToolError, match="not installed"):
         Runner().run(["/nonexistent/portico-no-such-tool"])
@@ -139,3 +154,24 @@ def test_without_the_renderer_the_helm_loop_is_used_with_one_warning(monkeypatch
     chosen = renderer.default_renderer(Path("chart"), warn=warnings.append)
     assert isinstance(chosen, renderer.HelmLoopRenderer)
     assert len(warnings) == 1 and "portico setup" in warnings[0] and "slower" in warnings[0]
+
+
+def test_helm_is_given_time_for_the_timeout_it_will_use():
+    """ct's helm-extra-args often say --timeout 600s after Portico's 300s: helm takes the last, and the process
+    must not be killed before it."""
+    from portico.clients.helm import Helm, _seconds, effective_timeout
+
+    assert [_seconds(d) for d in ("300s", "5m30s", "1h", "90", "1.5m")] == [300, 330, 3600, 90, 90]
+    assert effective_timeout("300s", ["-f", "v.yaml", "--timeout", "600s"]) == "600s"
+    assert effective_timeout("300s", ["--timeout=10m"]) == "10m" and effective_timeout("300s", []) == "300s"
+    seen = {}
+
+    class Recording(FakeRunner):
+        def run(self, args, **kw):
+            seen["timeout"] = kw.get("timeout")
+            return super().run(args, **kw)
+
+    runner = Recording()
+    runner.answer(("helm", "upgrade"), stdout="ok")
+    Helm("helm", runner=runner).install_or_upgrade("r", "chart", "ns", timeout="300s", extra=["--timeout", "600s"])
+    assert seen["timeout"] == 660

@@ -151,10 +151,13 @@ class Runner:
         except FileNotFoundError as exc:
             raise ToolError(f"{argv[0]} is not installed or not on PATH (run `portico setup`)") from exc
         except subprocess.TimeoutExpired as exc:
-            raise failure(argv, None, exc.stderr, summary=summary, log=log_to, stdout=exc.stdout) from exc
+            # A command that never finished is a tool or machine problem, whatever the client makes of a refusal.
+            raise CommandError(argv, None, exc.stderr, summary=summary, log=log_to, stdout=exc.stdout) from exc
         done = Completed(tuple(argv), proc.returncode, stdout, stderr, time.monotonic() - started)
         if check and proc.returncode not in ok_codes:
-            raise failure(argv, proc.returncode, stderr, summary=summary, log=log_to, stdout=stdout)
+            # Killed by a signal (a negative code): the tool did not refuse anything, it died.
+            error = failure if proc.returncode > 0 else CommandError
+            raise error(argv, proc.returncode, stderr, summary=summary, log=log_to, stdout=stdout)
         return done
 
     def start(self, args: Sequence[str | Path], *, cwd: Path | str | None = None, env: Mapping[str, str] | None = None,

@@ -113,7 +113,7 @@ class Helm:
         with values_mod.as_files(layers) as files:
             for path in files:
                 args += ["-f", str(path)]
-            return str(self.run(*args, *extra, timeout=_seconds(timeout) + 60).stdout)
+            return str(self.run(*args, *extra, timeout=_seconds(effective_timeout(timeout, extra)) + 60).stdout)
 
     def manifest(self, release: str, namespace: str) -> list[dict]:
         """The objects the release made (`helm get manifest`): any chart, whatever labels it uses."""
@@ -171,8 +171,25 @@ class Helm:
                  *(["--ignore-not-found"] if missing_ok else []))
 
 
+GO_DURATION = re.compile(r"(?:\d+(?:\.\d+)?(?:h|ms|m|s))+")
+
+
 def _seconds(duration: str) -> float:
-    match = re.fullmatch(r"(\d+)([smh]?)", duration)
-    if not match:
+    """A Go duration as helm takes it (`300s`, `5m30s`, `1h`); a bare number of seconds too."""
+    if re.fullmatch(r"\d+", duration):
+        return float(duration)
+    if not GO_DURATION.fullmatch(duration):
         return 600
-    return int(match.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600}[match.group(2)]
+    units = {"h": 3600, "m": 60, "s": 1, "ms": 0.001}
+    return sum(float(n) * units[u] for n, u in re.findall(r"(\d+(?:\.\d+)?)(h|ms|m|s)", duration))
+
+
+def effective_timeout(default: str, extra: Sequence[str]) -> str:
+    """The --timeout helm will use: the last one given wins, so a user's (ct's helm-extra-args) beats ours."""
+    found = default
+    for i, arg in enumerate(extra):
+        if arg == "--timeout" and i + 1 < len(extra):
+            found = extra[i + 1]
+        elif arg.startswith("--timeout="):
+            found = arg.split("=", 1)[1]
+    return found

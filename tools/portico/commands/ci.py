@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import re
 import time
 from pathlib import Path
 
@@ -113,8 +112,11 @@ def _install_options(args: argparse.Namespace, config):
             if given:
                 raise InputError("only means something with --install", source=flag)
         return None
-    if not re.fullmatch(r"\d+[smh]?", args.helm_timeout):
-        raise InputError(f"expected a duration like 300s or 5m, got {args.helm_timeout!r}", source="--helm-timeout")
+    from portico.clients.helm import GO_DURATION
+
+    if not GO_DURATION.fullmatch(args.helm_timeout):
+        raise InputError(f"expected a duration with its unit, as helm takes it (300s, 5m, 5m30s), got "
+                         f"{args.helm_timeout!r}", source="--helm-timeout")
     if args.kubeconfig is not None and not args.kubeconfig.is_file():
         raise InputError("does not exist", source=f"--kubeconfig {args.kubeconfig}")
     return InstallOptions(args.kubeconfig, config.helm_extra_args, args.helm_timeout, args.upgrade)
