@@ -133,11 +133,13 @@ class Resolver:
                 result.unresolved.append(Unresolved(chart.name, dep, "a dependency cycle"))
                 continue
             (copy / "charts").mkdir(exist_ok=True)
+            target = copy / "charts" / (source.name if source.is_file() else dep.name)
+            if target.exists():
+                continue  # the same chart under another alias and constraint, resolved to the same package
             result.found.append(found)
             if source.is_file():  # a packaged chart: helm loads it as it is
-                shutil.copy(source, copy / "charts" / source.name)
+                shutil.copy(source, target)
                 continue
-            target = copy / "charts" / dep.name
             shutil.copytree(source, target, symlinks=True, ignore=shutil.ignore_patterns(".git"))
             sub = read_chart(source, source.parent)
             self._fill(sub, target, [d for d in sub.dependencies if not _vendored(source, d)], result,

@@ -100,8 +100,9 @@ def _install_case(run: "ChartRun", name: str, values: Path | None, chart_dir: Pa
 
 def _clean_up(cluster: Cluster, release: str, namespace: str) -> None:
     """Best effort, like ct: a failed uninstall must not hide the install's own verdict."""
-    try:
-        cluster.helm.uninstall(release, namespace, wait=False, missing_ok=True)
-        cluster.kubectl.delete_namespace(namespace, wait=False)
-    except PorticoError:
-        pass
+    for remove in (lambda: cluster.helm.uninstall(release, namespace, wait=False, missing_ok=True),
+                   lambda: cluster.kubectl.delete_namespace(namespace, wait=False)):
+        try:
+            remove()
+        except PorticoError:
+            pass  # each on its own: a failed uninstall still deletes the namespace

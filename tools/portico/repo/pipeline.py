@@ -112,7 +112,10 @@ def _matrix(run: ChartRun, chart_dir: Path, options: CiOptions, work: Path) -> N
 
 
 def _install(run: ChartRun, chart_dir: Path, resolver: Resolver, options: CiOptions, work: Path) -> None:
-    previous, how = install.previous_chart(run, options.base, resolver, work)
+    if options.install.upgrade:
+        previous, how = install.previous_chart(run, options.base, resolver, work)
+    else:
+        previous, how = None, "--no-upgrade: installed, not upgraded"
     install.install_cases(run, chart_dir, previous, how, options.install)
 
 
@@ -126,8 +129,23 @@ def _in_repo(finding: Finding, chart_dir: Path, rel: str) -> Finding:
 
 
 def run_chart(selected: Selected, resolver: Resolver, options: CiOptions) -> ChartRun:
+    """One chart's steps; a chart whose files break a step fails that chart, never the run of the others."""
     run = ChartRun(selected)
     started = time.monotonic()
+    try:
+        _run_steps(run, selected, resolver, options)
+    except PorticoError as exc:
+        _chart_error(run, exc)
+    run.seconds = time.monotonic() - started
+    return run
+
+
+def _chart_error(run: ChartRun, exc: PorticoError) -> None:
+    run.add("error", ERROR, time.monotonic(), str(exc),
+            [Finding("ci", "chart-error", str(exc), file=f"{run.chart.rel}/Chart.yaml")])
+
+
+def _run_steps(run: ChartRun, selected: Selected, resolver: Resolver, options: CiOptions) -> None:
     with tempfile.TemporaryDirectory(prefix=f"portico-ci-{selected.chart.name}-") as tmp:
         t0 = time.monotonic()
         resolution = resolver.resolve(selected.chart, Path(tmp))
@@ -137,8 +155,7 @@ def run_chart(selected: Selected, resolver: Resolver, options: CiOptions) -> Cha
                     [Finding("dependencies", "dependency-missing", m, hint="vendor it or pass --dependency-dir",
                              file=f"{selected.chart.rel}/Chart.yaml") for m in messages])
             _version(run, options)
-            run.seconds = time.monotonic() - started
-            return run
+            return
         run.add("dependencies", PASSED, t0, ", ".join(resolution.found) or "none missing")
         steps: list[Callable[[], None]] = [lambda: _lint(run, resolution.path, options), lambda: _version(run, options)]
         if not selected.chart.library:  # a library chart renders nothing: helm refuses to template it
@@ -149,10 +166,7 @@ def run_chart(selected: Selected, resolver: Resolver, options: CiOptions) -> Cha
             try:
                 step()
             except PorticoError as exc:
-                run.add("error", ERROR, time.monotonic(), str(exc),
-                        [Finding("ci", "chart-error", str(exc), file=f"{selected.chart.rel}/Chart.yaml")])
-    run.seconds = time.monotonic() - started
-    return run
+                _chart_error(run, exc)
 
 
 def run_all(selected: list[Selected], resolver: Resolver, options: CiOptions,
