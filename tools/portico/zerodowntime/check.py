@@ -234,7 +234,9 @@ def upgrade_check(cluster: Cluster, scenario: str, release: str, namespace: str,
     wait_at_rest(cluster, namespace, manifest)
     targets = resolve_targets(cluster, namespace, targets)
     targets, answer_notes = wait_answering(targets, post_fallback=post_fallback)
-    gen = LoadGenerator(targets, rate_per_target=rate, max_seconds=max_seconds,
+    # The load's bound is per rollout: three rollouts of a slow app must not outlast it (an empty tail would
+    # read as a switch that never completed).
+    gen = LoadGenerator(targets, rate_per_target=rate, max_seconds=max_seconds * (2 * cycles - 1),
                         in_cluster=PodVegeta(cluster.kubectl.binary, cluster.kubectl.kubeconfig, namespace, load_image,
                                              Vegeta.pinned()) if any(t.in_cluster for t in targets) else None)
     gen.start()  # all of it or none: a start that fails stops what it started
@@ -249,20 +251,31 @@ def upgrade_check(cluster: Cluster, scenario: str, release: str, namespace: str,
     try:
         time.sleep(warmup)
         started = time.monotonic() - gen.t0
+        done = 0
         if disruptions:
             during.begin()
-        for step_from, step_to in rollouts(before, after, cycles):
+        steps = rollouts(before, after, cycles)
+        for step_from, step_to in steps:
+            which = f"rollout {done + 1} of {len(steps)}, {step_from.label} -> {step_to.label}"
             log(f"{scenario}: helm upgrade {step_from.label} -> {step_to.label} under {rate:.0f} req/s x "
-                f"{len(targets)} targets")
+                f"{len(targets)} targets" + (f" ({which})" if len(steps) > 1 else ""))
             try:
                 cluster.upgrade(release, step_to.chart, namespace, step_to.values, timeout=upgrade_timeout,
                                 extra=upgrade_args)
             except CommandError as exc:
-                if not upgrade_may_fail:
-                    raise
-                upgrade_error = str(exc)
-                break
-            wait_old_pods_gone(watcher)
+                if upgrade_may_fail:
+                    upgrade_error = str(exc)
+                    break
+                if len(steps) > 1:  # say which one: a chart may not go back B -> A
+                    raise ToolError(f"{which}: {exc}") from exc
+                raise
+            try:
+                wait_old_pods_gone(watcher)
+            except ToolError as exc:
+                if len(steps) > 1:
+                    raise ToolError(f"{which}: {exc}") from exc
+                raise
+            done += 1
         finished = time.monotonic() - gen.t0
         time.sleep(settle)
         # Keep the new version under load until the request floor is met (the generator's own bounds stop it).
@@ -275,6 +288,7 @@ def upgrade_check(cluster: Cluster, scenario: str, release: str, namespace: str,
     report = summarise(scenario, release, namespace, before.label, after.label, run, started, finished,
                        expected_version, pods)
     report.cycles = cycles
+    report.rollouts = done
     report.disruptions = happened
     report.disruptions_done = all(d.done_at is not None and not d.error for d in disruptions)
     report.upgrade_error = upgrade_error

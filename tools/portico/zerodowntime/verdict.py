@@ -53,7 +53,8 @@ class UpgradeReport:
     terminations: int = 0
     ready_transitions: int = 0
     rollout_requests: int = 0  # requests sent while helm upgrade ran
-    cycles: int = 1  # A -> B rollouts made (with a B -> A between each)
+    cycles: int = 1  # A -> B rollouts asked for (with a B -> A between each)
+    rollouts: int = 1  # helm upgrades that completed under the load
 
     @property
     def passed(self) -> bool:
@@ -163,7 +164,8 @@ def render_text(report: UpgradeReport) -> str:
 
 def chance_line(report: UpgradeReport) -> str:
     """How many moments under load could have shown a rollout fault, and the requests sent around each."""
-    rollouts = (f"{2 * report.cycles - 1} rollouts ({report.cycles} cycles of {report.from_label} -> "
+    asked = 2 * report.cycles - 1
+    rollouts = (f"{report.rollouts} of {asked} rollouts ({report.cycles} cycles of {report.from_label} -> "
                 f"{report.to_label}): " if report.cycles > 1 else "")
     line = (f"{rollouts}{report.terminations} pods began terminating and {report.ready_transitions} became ready "
             f"under load; {report.rollout_requests} requests during the rollout")
