@@ -190,9 +190,16 @@ def test_a_label_the_app_adds_at_runtime_is_a_warning_and_one_the_controller_add
     assert "only once they carry {'vault-active': 'true'}" in runtime.detail
     per_pod = [deployment(kind="StatefulSet"), service({**LABELS, "statefulset.kubernetes.io/pod-name": "web-0"})]
     assert rules(per_pod, "exposure/selector-matches-pods") == rules(per_pod, "exposure/selector-outside-release") == []
-    # the control: a templated key with a wrong value beside the runtime one is still an error
+    # the controls: a templated key with a wrong value beside the runtime one is still an error, so is a key
+    # spelled like a templated one, and a StatefulSet's label on a Deployment's pods
     wrong = [deployment(), service({"app": "webb", "vault-active": "true"})]
     assert len(rules(wrong, "exposure/selector-matches-pods")) == 1
+    labelled = deployment()
+    labelled["spec"]["template"]["metadata"]["labels"] = {**LABELS, "component": "web"}
+    typo = [labelled, service({**LABELS, "compnent": "web"})]
+    assert len(rules(typo, "exposure/selector-matches-pods")) == 1
+    elsewhere = [deployment(), service({**LABELS, "statefulset.kubernetes.io/pod-name": "web-7"})]
+    assert rules(elsewhere, "exposure/selector-outside-release")
 
 
 def test_a_named_target_port_needs_one_selected_workload_with_it_and_headless_services_forward_nothing():

@@ -13,6 +13,7 @@ rule for the whole run, with a reason.
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 from dataclasses import dataclass
@@ -348,8 +349,12 @@ def _node_bound(workload: Doc) -> bool:
 
 INSIDE, OUTSIDE, RUNTIME = "inside", "outside", "runtime"
 # Labels Kubernetes' own controllers put on the pods they make: a per-pod Service selects them by these.
-CONTROLLER_LABELS = frozenset({"statefulset.kubernetes.io/pod-name", "apps.kubernetes.io/pod-index",
-                               "controller-revision-hash", "pod-template-hash"})
+CONTROLLER_LABELS = {
+    "StatefulSet": frozenset({"statefulset.kubernetes.io/pod-name", "apps.kubernetes.io/pod-index",
+                              "controller-revision-hash"}),
+    "DaemonSet": frozenset({"controller-revision-hash", "pod-template-generation"}),
+    "Deployment": frozenset({"pod-template-hash"}),
+}
 
 
 def _unmatched_selectors(render: Render) -> Iterator[tuple[Doc, dict, str]]:
@@ -372,10 +377,14 @@ def _unmatched_selectors(render: Render) -> Iterator[tuple[Doc, dict, str]]:
         if custom & {str(v) for v in selector.values()}:
             continue
         templated = {k: v for k, v in selector.items() if k in keys}
-        if templated != selector and templated and any(_selects(templated, _pod_labels(w)) for w in workloads):
+        matched = [w for w in workloads if templated and _selects(templated, _pod_labels(w))]
+        if templated != selector and matched:
             untemplated = {k: v for k, v in selector.items() if k not in keys}
-            if set(untemplated) <= CONTROLLER_LABELS:
-                continue  # the StatefulSet or Deployment controller sets these on the pods it makes
+            if any(set(untemplated) <= CONTROLLER_LABELS.get(w.get("kind"), frozenset()) for w in matched):
+                continue  # the workload's controller sets these on the pods it makes
+            if any(difflib.get_close_matches(k, keys, n=1, cutoff=0.8) for k in untemplated):
+                yield svc, selector, INSIDE  # `compnent` beside `component`: a typo, not a runtime label
+                continue
             yield svc, untemplated, RUNTIME
             continue
         yield svc, selector, INSIDE if keys & set(selector) else OUTSIDE
