@@ -78,12 +78,15 @@ def test_the_action_runs_matrix_or_ci_from_its_inputs(tmp_path, inputs, expected
     assert all(word in it for word in expected), args  # in this order
 
 
-def test_the_action_refuses_both_or_neither_of_matrix_and_repository(tmp_path):
-    for i, inputs in enumerate(({}, {"matrix": "m.yaml", "repository": "."})):
-        (tmp_path / str(i)).mkdir()
-        done = _action_run(tmp_path / str(i), **inputs)
-        assert done.returncode == 2 and "either the matrix input or the repository input" in done.stderr
-        assert not (tmp_path / str(i) / "args").exists()
+@pytest.mark.parametrize("inputs, says", [
+    ({}, "either the matrix input or the repository input"),
+    ({"matrix": "m.yaml", "repository": "."}, "either the matrix input or the repository input"),
+    ({"repository": ".", "upgrade-from": "git:main"}, "the upgrade-from input is for one matrix"),
+])
+def test_the_action_refuses_inputs_that_cannot_work_together(tmp_path, inputs, says):
+    done = _action_run(tmp_path, **inputs)
+    assert done.returncode == 2 and says in done.stderr
+    assert not (tmp_path / "args").exists()
 
 
 def test_action_reads_the_same_pins():

@@ -80,7 +80,7 @@ def _get(values: Any, path: str) -> Any:
 
 # Debugging switches: bitnami's diagnosticMode (in every one of its charts) turns the probes off and replaces the
 # app's command with a sleep. Renders made with it are not meant to run, so every finding on them is noise.
-DEBUG_SWITCH = re.compile(r"(^|\.)(diagnosticMode|debugMode|debug)(\.enabled)?$", re.IGNORECASE)
+DEBUG_SWITCH = re.compile(r"(^|\.)diagnosticMode(\.enabled)?$")
 
 
 def candidates(info: chart_mod.ChartInfo) -> tuple[list[Candidate], list[str]]:

@@ -24,7 +24,7 @@ from typing import Any, Callable, Iterable
 
 import jsonschema
 
-from portico.errors import ToolError
+from portico.errors import InputError, ToolError
 from portico.files import write_atomic
 from portico.paths import cache_dir
 from portico.toolchain.gomod import module_dir
@@ -176,8 +176,8 @@ def _conversions(doc: dict[str, Any], source: str) -> list[tuple[str, str, str, 
     try:
         converted = list(crd_to_schemas(doc))
     except (KeyError, TypeError, AttributeError) as exc:
-        raise ToolError(f"{source}: CustomResourceDefinition {(doc.get('metadata') or {}).get('name')} is "
-                        f"malformed ({type(exc).__name__}: {exc})") from exc
+        raise InputError(f"CustomResourceDefinition {(doc.get('metadata') or {}).get('name')} is malformed "
+                         f"({type(exc).__name__}: {exc})", source=source) from exc
     out = []
     for group, name, schema in converted:
         # The meta-schema without format checks: patterns are Go (RE2) regexes, which Python's `re`
@@ -191,7 +191,10 @@ def _conversions(doc: dict[str, Any], source: str) -> list[tuple[str, str, str, 
             schema = _loose(group, schema["properties"]["apiVersion"]["enum"][0].split("/")[-1],
                             schema["properties"]["kind"]["enum"][0])
         out.append((group, name, json.dumps(schema, separators=(",", ":")), note))
-    write_atomic(cached, json.dumps(out))
+    try:
+        write_atomic(cached, json.dumps(out))
+    except OSError:
+        pass  # a cache that cannot be written (read-only, full) costs the next run time, never this run
     return out
 
 
