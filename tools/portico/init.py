@@ -83,6 +83,12 @@ def _get(values: Any, path: str) -> Any:
 DEBUG_SWITCH = re.compile(r"(^|\.)diagnosticMode(\.enabled)?$")
 
 
+def ct_cases(chart_dir: Path) -> dict[str, Path]:
+    """chart-testing's convention, one place for init, `portico ci`'s matrix and its installs: each
+    ci/NAME-values.yaml is a case named NAME."""
+    return {c.name.removesuffix("-values.yaml"): c for c in sorted((chart_dir / "ci").glob("*-values.yaml"))}
+
+
 def candidates(info: chart_mod.ChartInfo) -> tuple[list[Candidate], list[str]]:
     """The switches worth an axis, and a line per debugging switch left out."""
     found: dict[str, Candidate] = {}
@@ -203,7 +209,7 @@ def _axis_name(path: str, taken: set[str]) -> str:
 def matrix_text(chart_dir: Path, output: Path, chart_ref: str | None = None) -> str:
     info = chart_mod.load(chart_dir)
     found, left_out = choose(chart_dir, info)
-    cases = sorted((chart_dir / "ci").glob("*-values.yaml"))
+    cases = ct_cases(chart_dir)
     if not found and not cases:
         raise InputError("found no switches that change what the chart renders (no booleans or short enums in "
                          "values.schema.json or values.yaml with an effect on the objects): write axes by hand, see "
@@ -219,14 +225,13 @@ def matrix_text(chart_dir: Path, output: Path, chart_ref: str | None = None) -> 
                            "release": {"name": re.sub(r"[^a-z0-9-]", "-", info.name.lower())[:40].strip("-") or "rel"},
                            "axes": axes or {"defaults": {"snippets": {"chart": {}}}}}
     if cases:  # chart-testing's convention: each ci/*-values.yaml a case, beside the chart's defaults
-        levels = {c.name.removesuffix("-values.yaml"): c for c in cases}
         if chart_ref:
             # A pulled chart lives in a temporary directory: the matrix carries the cases' values itself.
             doc["axes"][_axis_name("ctValues", taken)] = {"snippets": {
-                "defaults": {}, **{name: values_mod.load_file(c) for name, c in levels.items()}}}
+                "defaults": {}, **{name: values_mod.load_file(c) for name, c in cases.items()}}}
         else:
             rel = os.path.relpath((chart_dir / "ci").resolve(), output.resolve().parent)
-            doc["environments"] = {"defaults": [], **{name: [f"{rel}/{c.name}"] for name, c in levels.items()}}
+            doc["environments"] = {"defaults": [], **{name: [f"{rel}/{c.name}"] for name, c in cases.items()}}
         space *= len(cases) + 1
     if space > EXHAUSTIVE_LIMIT:
         doc["strategy"] = {"type": "t-wise", "t": 2, "seed": 1}

@@ -11,12 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-
 from portico import chartref
-from portico.chartref import Fetch
-from portico.policy import Violation
 from portico import values as values_mod
+from portico.chartref import Fetch
 from portico.errors import InputError
+from portico.policy import Violation
 
 Doc = dict[str, Any]
 

@@ -65,7 +65,7 @@ def _vendored(chart_dir: Path, dep: Dependency) -> bool:
     for entry in charts.iterdir():
         if entry.is_dir() and (entry / "Chart.yaml").is_file():
             meta = read_mapping(entry / "Chart.yaml", "a Chart.yaml")
-            if isinstance(meta, dict) and meta.get("name") == dep.name:
+            if meta.get("name") == dep.name:
                 return True
         elif entry.name.startswith(f"{dep.name}-") and entry.name.endswith(".tgz"):
             return True

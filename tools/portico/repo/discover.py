@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-
 from portico.errors import InputError
 from portico.repo.config import CiConfig
 from portico.values import read_mapping

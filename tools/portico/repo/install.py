@@ -37,8 +37,9 @@ class InstallOptions:
 
 def cases(chart: Path) -> list[tuple[str, Path | None]]:
     """ct's convention: each ci/*-values.yaml is an install; a chart without them installs its defaults."""
-    files = sorted((chart / "ci").glob("*-values.yaml"))
-    return [(f.name.removesuffix("-values.yaml"), f) for f in files] or [("defaults", None)]
+    from portico.init import ct_cases
+
+    return list(ct_cases(chart).items()) or [("defaults", None)]
 
 
 def _slug(name: str, limit: int) -> str:
@@ -79,7 +80,7 @@ def _install_case(run: "ChartRun", name: str, values: Path | None, chart_dir: Pa
     where = f"{run.chart.rel}/ci/{values.name}" if values else f"{run.chart.rel}/values.yaml"
     done: list[str] = []
     try:
-        if previous is not None and options.upgrade:
+        if previous is not None:  # None with --no-upgrade, or when there is nothing to upgrade from
             cluster.helm.install_or_upgrade(release, previous, namespace, timeout=options.timeout, extra=args)
             done.append("installed the base's chart")
         cluster.helm.install_or_upgrade(release, chart_dir, namespace, timeout=options.timeout, extra=args)
@@ -88,7 +89,7 @@ def _install_case(run: "ChartRun", name: str, values: Path | None, chart_dir: Pa
         done.append("helm test passed")
         run.add("install", PASSED, started, f"{name}: {', '.join(done)} ({how})", label=f"install {name}")
     except PorticoError as exc:
-        step = "the base's chart" if not done and previous is not None and options.upgrade else "the chart"
+        step = "the base's chart" if not done and previous is not None else "the chart"
         why = f"{name}: {', '.join(done) + ', then ' if done else ''}failed with {step}: {exc}"
         run.add("install", FAILED, started, why, [
             Finding("install", "install-failed", why, file=where,

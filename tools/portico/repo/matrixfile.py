@@ -17,12 +17,12 @@ def write(chart: Path, rendered_chart: Path, dest: Path) -> tuple[Path, str]:
     dest.parent.mkdir(parents=True, exist_ok=True)
     if (chart / OWN).is_file():
         return chart / OWN, str(OWN)
-    cases = sorted((chart / "ci").glob("*-values.yaml"))
+    cases = init.ct_cases(chart)
     if cases:
         # As ct: a chart with ci values files is tested with those, not with its bare defaults, which may not
         # render at all (a required image) or not be meant to run.
         doc = {"chart": str(rendered_chart),
-               "environments": {c.name.removesuffix("-values.yaml"): [str(c)] for c in cases},
+               "environments": {name: [str(path)] for name, path in cases.items()},
                "axes": {"defaults": {"snippets": {"chart": {}}}}}
         dest.write_text(json.dumps(doc, indent=2))
         return dest, f"ct's ci/*-values.yaml ({len(cases)} cases)"
